@@ -1,0 +1,257 @@
+/*
+ * edgeinfer.h — the public API of libedgeinfer, and the only installed header.
+ *
+ * Conventions
+ *   - Every fallible call returns an ei_status; EI_OK is zero. On failure a
+ *     human-readable message is left for ei_last_error() (per thread).
+ *   - Handles are opaque. Pointers returned by accessors stay valid until the
+ *     handle they came from is closed.
+ *   - The library never prints to stdout, never exits and never aborts on
+ *     bad input: a malformed file or argument is an error status.
+ */
+#ifndef EDGEINFER_H
+#define EDGEINFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EI_VERSION_MAJOR 0
+#define EI_VERSION_MINOR 1
+#define EI_VERSION_PATCH 0
+
+/* Library version as "MAJOR.MINOR.PATCH". */
+const char *ei_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum ei_status {
+    EI_OK = 0,
+    EI_ERR_ARG,         /* invalid argument from the caller */
+    EI_ERR_IO,          /* open/read/write/mmap failed */
+    EI_ERR_FORMAT,      /* malformed input (file, data) */
+    EI_ERR_UNSUPPORTED, /* well-formed, but not something this build handles */
+    EI_ERR_NOMEM,       /* allocation failed */
+    EI_ERR_NOT_FOUND,   /* key, tensor or name not present */
+    EI_ERR_TYPE,        /* value present, but of another type */
+} ei_status;
+
+/* Message describing the last failure on this thread ("" if none). */
+const char *ei_last_error(void);
+
+/* Short constant name of a status, e.g. "format error". */
+const char *ei_status_str(ei_status s);
+
+/* ------------------------------------------------------------------------ */
+/* Tensor types (numbering is GGML's, as stored in GGUF files)               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum ei_type {
+    EI_TYPE_F32 = 0,
+    EI_TYPE_F16 = 1,
+    EI_TYPE_Q4_0 = 2,
+    EI_TYPE_Q4_1 = 3,
+    EI_TYPE_Q5_0 = 6,
+    EI_TYPE_Q5_1 = 7,
+    EI_TYPE_Q8_0 = 8,
+    EI_TYPE_Q8_1 = 9,
+    EI_TYPE_Q2_K = 10,
+    EI_TYPE_Q3_K = 11,
+    EI_TYPE_Q4_K = 12,
+    EI_TYPE_Q5_K = 13,
+    EI_TYPE_Q6_K = 14,
+    EI_TYPE_Q8_K = 15,
+    EI_TYPE_IQ2_XXS = 16,
+    EI_TYPE_IQ2_XS = 17,
+    EI_TYPE_IQ3_XXS = 18,
+    EI_TYPE_IQ1_S = 19,
+    EI_TYPE_IQ4_NL = 20,
+    EI_TYPE_IQ3_S = 21,
+    EI_TYPE_IQ2_S = 22,
+    EI_TYPE_IQ4_XS = 23,
+    EI_TYPE_I8 = 24,
+    EI_TYPE_I16 = 25,
+    EI_TYPE_I32 = 26,
+    EI_TYPE_I64 = 27,
+    EI_TYPE_F64 = 28,
+    EI_TYPE_IQ1_M = 29,
+    EI_TYPE_BF16 = 30,
+    EI_TYPE_TQ1_0 = 34,
+    EI_TYPE_TQ2_0 = 35,
+    EI_TYPE_MXFP4 = 39,
+    EI_TYPE_COUNT = 40 /* one past the largest id; not every id below is a type */
+} ei_type;
+
+/* Is `t` a tensor type this library knows the layout of (name and size)? */
+bool ei_type_known(int t);
+/* Does this library have reference dequantize (and quantize) code for `t`? */
+bool ei_type_supported(int t);
+/* "Q4_K", "F32", ...; "unknown" for ids that are not types. */
+const char *ei_type_name(int t);
+/* Elements per block (1 for plain types); 0 for unknown ids. */
+size_t ei_type_block_size(int t);
+/* Bytes per block; 0 for unknown ids. */
+size_t ei_type_block_bytes(int t);
+/* Bytes taken by a row of n elements; 0 if n is not a whole number of blocks. */
+size_t ei_type_row_bytes(int t, int64_t n);
+
+/* Reference (scalar) conversion of n elements, n a multiple of the block size.
+ * Dequantize: `src` holds n/block_size blocks; `dst` receives n floats.
+ * Quantize: the inverse; fails for types without a reference quantizer. */
+ei_status ei_dequantize(int t, const void *src, float *dst, int64_t n);
+ei_status ei_quantize(int t, const float *src, void *dst, int64_t n);
+
+/* ------------------------------------------------------------------------ */
+/* GGUF files: reading                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef enum ei_gguf_type {
+    EI_GGUF_UINT8 = 0,
+    EI_GGUF_INT8 = 1,
+    EI_GGUF_UINT16 = 2,
+    EI_GGUF_INT16 = 3,
+    EI_GGUF_UINT32 = 4,
+    EI_GGUF_INT32 = 5,
+    EI_GGUF_FLOAT32 = 6,
+    EI_GGUF_BOOL = 7,
+    EI_GGUF_STRING = 8,
+    EI_GGUF_ARRAY = 9,
+    EI_GGUF_UINT64 = 10,
+    EI_GGUF_INT64 = 11,
+    EI_GGUF_FLOAT64 = 12,
+    EI_GGUF_TYPE_COUNT = 13
+} ei_gguf_type;
+
+/* "uint32", "string", "array", ... */
+const char *ei_gguf_type_name(int t);
+
+/* A string as stored in the file. `ptr` is NUL-terminated for convenience;
+ * `len` is authoritative (a GGUF string may contain NUL bytes). */
+typedef struct ei_gguf_str {
+    const char *ptr;
+    uint64_t len;
+} ei_gguf_str;
+
+/* One metadata value. Scalars are widened into u64/i64/f64; `type` says what
+ * the file stored. Arrays: `elem_type` and `n`; the elements are reached
+ * through ei_gguf_arr_* below (scalars stay in the mapped file, strings and
+ * nested arrays are decoded once at open). */
+typedef struct ei_gguf_value {
+    ei_gguf_type type;
+    union {
+        uint64_t u64; /* UINT8/16/32/64, BOOL (0 or 1) */
+        int64_t i64;  /* INT8/16/32/64 */
+        double f64;   /* FLOAT32/64 */
+        ei_gguf_str str;
+        struct {
+            ei_gguf_type elem_type;
+            uint64_t n;
+            const void *data; /* private: read through ei_gguf_arr_* */
+        } arr;
+    } v;
+} ei_gguf_value;
+
+/* Array element i as a widened scalar, string or nested array. Each fails
+ * with EI_ERR_TYPE if the element type does not fit, EI_ERR_ARG if i >= n. */
+ei_status ei_gguf_arr_int(const ei_gguf_value *a, uint64_t i, int64_t *out);
+ei_status ei_gguf_arr_float(const ei_gguf_value *a, uint64_t i, double *out);
+ei_status ei_gguf_arr_str(const ei_gguf_value *a, uint64_t i, ei_gguf_str *out);
+ei_status ei_gguf_arr_arr(const ei_gguf_value *a, uint64_t i, const ei_gguf_value **out);
+
+#define EI_MAX_DIMS 4
+
+typedef struct ei_tensor_info {
+    const char *name;
+    ei_type type;
+    uint32_t n_dims;
+    int64_t ne[EI_MAX_DIMS]; /* elements per dimension, ne[0] innermost; unused dims are 1 */
+    uint64_t offset;         /* from the start of the data section */
+    uint64_t size;           /* bytes */
+    const void *data;        /* in the mapped file (NULL for in-memory parses without data) */
+} ei_tensor_info;
+
+typedef struct ei_gguf ei_gguf;
+
+/* Map and validate a GGUF file. Everything is checked before it returns:
+ * header, every key and value, every tensor's name, type, shape, offset and
+ * extent. Tensor data is never copied. */
+ei_status ei_gguf_open(const char *path, ei_gguf **out);
+/* The same for a buffer in memory; `buf` must outlive the handle. */
+ei_status ei_gguf_open_memory(const void *buf, size_t size, ei_gguf **out);
+void ei_gguf_close(ei_gguf *g);
+
+uint32_t ei_gguf_version(const ei_gguf *g);
+uint32_t ei_gguf_alignment(const ei_gguf *g);
+uint64_t ei_gguf_data_offset(const ei_gguf *g); /* file offset of the data section */
+uint64_t ei_gguf_file_size(const ei_gguf *g);
+
+int64_t ei_gguf_n_kv(const ei_gguf *g);
+const char *ei_gguf_kv_key(const ei_gguf *g, int64_t i);
+const ei_gguf_value *ei_gguf_kv_value(const ei_gguf *g, int64_t i);
+/* Index of `key`, or -1. */
+int64_t ei_gguf_find_key(const ei_gguf *g, const char *key);
+
+/* Typed accessors by key. EI_ERR_NOT_FOUND if absent, EI_ERR_TYPE if the
+ * stored type does not fit (get_int takes any integer type and checks range;
+ * get_float takes FLOAT32/FLOAT64). The message names the key. */
+ei_status ei_gguf_get_str(const ei_gguf *g, const char *key, const char **out);
+ei_status ei_gguf_get_int(const ei_gguf *g, const char *key, int64_t *out);
+ei_status ei_gguf_get_float(const ei_gguf *g, const char *key, double *out);
+ei_status ei_gguf_get_bool(const ei_gguf *g, const char *key, bool *out);
+ei_status ei_gguf_get_arr(const ei_gguf *g, const char *key, const ei_gguf_value **out);
+
+int64_t ei_gguf_n_tensors(const ei_gguf *g);
+const ei_tensor_info *ei_gguf_tensor(const ei_gguf *g, int64_t i);
+/* Index of the tensor called `name`, or -1. */
+int64_t ei_gguf_find_tensor(const ei_gguf *g, const char *name);
+
+/* EI_OK if every tensor has a type with reference kernels; otherwise
+ * EI_ERR_UNSUPPORTED and a message like
+ * "tensor blk.0.attn_q.weight: type IQ2_XXS not supported". */
+ei_status ei_gguf_check_types_supported(const ei_gguf *g);
+
+/* ------------------------------------------------------------------------ */
+/* GGUF files: writing                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ei_gguf_writer ei_gguf_writer;
+
+ei_status ei_gguf_writer_new(ei_gguf_writer **out);
+void ei_gguf_writer_free(ei_gguf_writer *w);
+
+/* Set a key (replacing an earlier value of the same key). Values are copied. */
+ei_status ei_gguf_writer_set_value(ei_gguf_writer *w, const char *key, const ei_gguf_value *v);
+ei_status ei_gguf_writer_set_str(ei_gguf_writer *w, const char *key, const char *s);
+ei_status ei_gguf_writer_set_u32(ei_gguf_writer *w, const char *key, uint32_t x);
+ei_status ei_gguf_writer_set_i32(ei_gguf_writer *w, const char *key, int32_t x);
+ei_status ei_gguf_writer_set_u64(ei_gguf_writer *w, const char *key, uint64_t x);
+ei_status ei_gguf_writer_set_f32(ei_gguf_writer *w, const char *key, float x);
+ei_status ei_gguf_writer_set_bool(ei_gguf_writer *w, const char *key, bool x);
+/* Array of n scalars of type `elem_type` (not STRING or ARRAY), `data` holding
+ * them packed little-endian as the file stores them. */
+ei_status ei_gguf_writer_set_arr_data(ei_gguf_writer *w, const char *key, ei_gguf_type elem_type,
+                                      const void *data, uint64_t n);
+ei_status ei_gguf_writer_set_arr_str(ei_gguf_writer *w, const char *key, const char *const *strs,
+                                     uint64_t n);
+
+/* Add a tensor; `data` (ei_type_row_bytes(type, ne[0]) * ne[1] * ne[2] * ne[3]
+ * bytes) is referenced, not copied, and must stay valid until written. */
+ei_status ei_gguf_writer_add_tensor(ei_gguf_writer *w, const char *name, ei_type type,
+                                    uint32_t n_dims, const int64_t *ne, const void *data);
+
+/* Write the file (version 3). general.alignment, if set, is honoured. The
+ * file is written to a temporary name and renamed, so a failure leaves no
+ * partial file behind. */
+ei_status ei_gguf_writer_write(ei_gguf_writer *w, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEINFER_H */

@@ -1,0 +1,44 @@
+/*
+ * main.c — `edgeinfer VERB ...`: dispatch to the verb's command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "edgeinfer.h"
+
+typedef struct verb {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} verb;
+
+static const verb verbs[] = {
+    {"info", cmd_info, "print a GGUF file's metadata and tensor table"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: edgeinfer VERB [ARGS...]\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) fprintf(f, "  %-12s %s\n", verbs[i].name, verbs[i].help);
+    fprintf(f, "\n`edgeinfer VERB --help` describes a verb.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("edgeinfer %s\n", ei_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (!strcmp(argv[1], verbs[i].name)) return verbs[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "edgeinfer: unknown verb '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
