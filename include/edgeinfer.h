@@ -250,6 +250,118 @@ ei_status ei_gguf_writer_add_tensor(ei_gguf_writer *w, const char *name, ei_type
  * partial file behind. */
 ei_status ei_gguf_writer_write(ei_gguf_writer *w, const char *path);
 
+
+/* ------------------------------------------------------------------------ */
+/* Models and contexts                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ei_model ei_model;
+typedef struct ei_context ei_context;
+
+typedef struct ei_model_params {
+    int n_threads;    /* worker threads for the CPU backend; <= 0: physical cores */
+    int n_gpu_layers; /* layers placed on a GPU backend; 0 until one is built */
+} ei_model_params;
+
+ei_model_params ei_model_default_params(void);
+
+/* Map a GGUF file and bind its tensors to the architecture it names. Every
+ * tensor's presence, type and shape is checked; errors name the tensor or
+ * key. The file stays mapped (never copied) until ei_model_free. */
+ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **out);
+void ei_model_free(ei_model *m);
+
+int32_t ei_model_n_vocab(const ei_model *m);
+int32_t ei_model_n_ctx_train(const ei_model *m);
+int32_t ei_model_n_embd(const ei_model *m);
+int32_t ei_model_n_layer(const ei_model *m);
+const char *ei_model_arch(const ei_model *m);
+/* The GGUF handle the model was loaded from (metadata, tensors). */
+const ei_gguf *ei_model_gguf(const ei_model *m);
+/* Size of the weights in bytes and number of parameters. */
+uint64_t ei_model_size(const ei_model *m);
+uint64_t ei_model_n_params(const ei_model *m);
+
+typedef enum ei_kv_type {
+    EI_KV_F16 = 0,
+    EI_KV_Q8_0 = 1,
+    EI_KV_F32 = 2,
+} ei_kv_type;
+
+typedef struct ei_context_params {
+    int32_t n_ctx;    /* positions in the KV cache; <= 0: the model's training context (capped at 4096) */
+    int32_t n_batch;  /* most tokens one forward pass handles (prompts are split); default 512 */
+    ei_kv_type kv_type;
+    bool logits_all;  /* keep logits of every token of a batch (perplexity), not just the last */
+} ei_context_params;
+
+ei_context_params ei_context_default_params(void);
+
+ei_status ei_context_new(ei_model *m, const ei_context_params *p, ei_context **out);
+void ei_context_free(ei_context *c);
+
+int32_t ei_context_n_ctx(const ei_context *c);
+/* Tokens in the KV cache (the position the next token gets). */
+int32_t ei_context_n_past(const ei_context *c);
+/* Forget cached tokens from position n_keep on (0 clears everything), so a
+ * new prompt that shares the first n_keep tokens reuses them. */
+ei_status ei_context_truncate(ei_context *c, int32_t n_keep);
+
+/* Run the model on n tokens appended at position n_past. Fails with
+ * EI_ERR_ARG (leaving the cache unchanged) if they do not fit in the
+ * context or an id is outside the vocabulary. */
+ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n);
+
+/* Logits (n_vocab floats) of token i of the last ei_decode batch; i = -1 for
+ * the last token. With logits_all false only the last token has logits.
+ * NULL if i is out of range. Valid until the next ei_decode. */
+const float *ei_get_logits(ei_context *c, int32_t i);
+
+/* ------------------------------------------------------------------------ */
+/* Sampling                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ei_logit_bias {
+    int32_t token;
+    float bias; /* added to the logit; -INFINITY bans the token */
+} ei_logit_bias;
+
+/* The sampler chain, applied in llama.cpp's default order: logit bias,
+ * penalties (repeat/frequency/presence over the last penalty_last_n
+ * tokens), top-k, typical, top-p, min-p, temperature, then a draw from the
+ * distribution. temperature <= 0 means greedy (argmax after bias and
+ * penalties). A value that disables a stage: top_k <= 0, top_p >= 1,
+ * min_p <= 0, typical_p >= 1, repeat_penalty == 1, frequency/presence 0. */
+typedef struct ei_sampler_params {
+    float temperature;       /* 0.8 */
+    int32_t top_k;           /* 40 */
+    float top_p;             /* 0.95 */
+    float min_p;             /* 0.05 */
+    float typical_p;         /* 1.0 */
+    float repeat_penalty;    /* 1.0 (llama.cpp's default since 2024) */
+    float frequency_penalty; /* 0.0 */
+    float presence_penalty;  /* 0.0 */
+    int32_t penalty_last_n;  /* 64; 0 disables penalties, -1 means the whole history */
+    uint64_t seed;           /* same seed, same draws */
+    const ei_logit_bias *logit_bias; /* copied at creation */
+    size_t n_logit_bias;
+} ei_sampler_params;
+
+/* llama.cpp's defaults, as annotated above. */
+ei_sampler_params ei_sampler_default_params(void);
+
+typedef struct ei_sampler ei_sampler;
+
+ei_status ei_sampler_new(const ei_sampler_params *p, int32_t n_vocab, ei_sampler **out);
+void ei_sampler_free(ei_sampler *s);
+/* Pick the next token from logits[n_vocab] (not modified). */
+ei_status ei_sampler_sample(ei_sampler *s, const float *logits, int32_t *token);
+/* Record a token as part of the history the penalties look at (prompt tokens
+ * and generated tokens alike). */
+void ei_sampler_accept(ei_sampler *s, int32_t token);
+/* Forget the history and reseed. */
+void ei_sampler_reset(ei_sampler *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,11 +11,15 @@
 
 static _Thread_local char last_error[EI_ERROR_MAX];
 
+/* Formats into a local buffer first: callers may pass ei_last_error() as an
+ * argument (to change the status of a message they pass on). */
 ei_status ei_error(ei_status s, const char *fmt, ...) {
+    char msg[EI_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return s;
 }
 

@@ -1,0 +1,385 @@
+/*
+ * cpu_backend.c — the reference CPU backend: plain C kernels built on the
+ * scalar type table (quant/), spread over a thread pool.
+ *
+ * This backend is the ground truth the SIMD and GPU backends are compared
+ * with, so it favours clarity: a weight row is dequantized to f32 and dotted
+ * with the f32 activations. Results do not depend on the thread count: every
+ * output element is computed by one task in a fixed order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/backends.h"
+#include "backends/cpu/threadpool.h"
+#include "quant/quant.h"
+#include "util/error.h"
+
+typedef struct cpu_backend {
+    ei_backend base;
+    ei_pool *pool;
+} cpu_backend;
+
+static ei_pool *pool_of(ei_backend *be) { return ((cpu_backend *)be)->pool; }
+
+/* ---- memory: plain host memory ------------------------------------------ */
+
+static ei_status cpu_alloc(ei_backend *be, size_t bytes, void **ptr) {
+    (void)be;
+    /* 64-byte alignment for the SIMD kernels that come later */
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    *ptr = aligned_alloc(64, rounded ? rounded : 64);
+    if (!*ptr) return ei_error(EI_ERR_NOMEM, "cpu backend: cannot allocate %zu bytes", bytes);
+    return EI_OK;
+}
+
+static void cpu_release(ei_backend *be, void *ptr) {
+    (void)be;
+    free(ptr);
+}
+
+static ei_status cpu_copy(ei_backend *be, void *dst, const void *src, size_t n) {
+    (void)be;
+    memcpy(dst, src, n);
+    return EI_OK;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Dot product with eight independent partial sums: fixed order, so the result
+ * is reproducible, and the compiler can keep the partial sums in a vector. */
+static float dot_f32(const float *a, const float *b, int64_t n) {
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) s[k] += a[i + k] * b[i + k];
+    float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+static float round_f16(float x) {
+    uint16_t h;
+    const ei_type_traits *t = ei_type_traits_of(EI_TYPE_F16);
+    t->quantize(&x, &h, 1);
+    t->dequantize(&h, &x, 1);
+    return x;
+}
+
+static void dequantize_row(ei_type type, const void *src, float *dst, int64_t n) {
+    ei_type_traits_of(type)->dequantize(src, dst, n);
+}
+
+/* ---- get_rows ----------------------------------------------------------- */
+
+static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids, int n, float *out) {
+    (void)be;
+    size_t rb = ei_type_row_bytes(w->type, w->ne[0]);
+    for (int i = 0; i < n; i++)
+        dequantize_row(w->type, (const char *)w->data + (size_t)ids[i] * rb, out + (size_t)i * w->ne[0], w->ne[0]);
+}
+
+/* ---- matmul ------------------------------------------------------------- */
+
+/* Output rows are handed out in chunks; each chunk dequantizes one weight row
+ * at a time and applies it to every input row. */
+#define MATMUL_CHUNK 16
+
+typedef struct matmul_job {
+    const ei_tensor *w;
+    const float *x;
+    float *y;
+    int rows;
+    size_t row_bytes;
+} matmul_job;
+
+static void matmul_task(void *ctx, int64_t chunk) {
+    const matmul_job *j = ctx;
+    int64_t n_in = j->w->ne[0], n_out = j->w->ne[1];
+    int64_t o0 = chunk * MATMUL_CHUNK, o1 = o0 + MATMUL_CHUNK < n_out ? o0 + MATMUL_CHUNK : n_out;
+    float *row = malloc((size_t)n_in * sizeof *row);
+    if (!row) return; /* cannot happen in practice; the output keeps its old values */
+    for (int64_t o = o0; o < o1; o++) {
+        dequantize_row(j->w->type, (const char *)j->w->data + (size_t)o * j->row_bytes, row, n_in);
+        for (int r = 0; r < j->rows; r++) j->y[(size_t)r * n_out + o] = dot_f32(j->x + (size_t)r * n_in, row, n_in);
+    }
+    free(row);
+}
+
+/* The type the activations are rounded to before a dot product with a weight
+ * of type t: GGML's choice (its "vec_dot_type"), so our products round like
+ * llama.cpp's and the integer SIMD kernels have an exact reference. */
+static ei_type activation_type(ei_type t) {
+    switch (t) {
+    case EI_TYPE_F16: return EI_TYPE_F16;
+    case EI_TYPE_BF16: return EI_TYPE_BF16;
+    case EI_TYPE_Q4_0: case EI_TYPE_Q5_0: case EI_TYPE_Q8_0: case EI_TYPE_IQ4_NL: return EI_TYPE_Q8_0;
+    case EI_TYPE_Q4_1: case EI_TYPE_Q5_1: return EI_TYPE_Q8_1;
+    case EI_TYPE_Q2_K: case EI_TYPE_Q3_K: case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: case EI_TYPE_Q6_K:
+    case EI_TYPE_IQ4_XS: return EI_TYPE_Q8_K;
+    default: return EI_TYPE_F32;
+    }
+}
+
+/* x rounded through the activation type: quantize, then dequantize. The
+ * result equals the integer dot product's inputs exactly. NULL if no rounding
+ * is needed (or memory is short: then the exact f32 inputs are used). */
+static float *round_activations(ei_type act, const float *x, int rows, int64_t n) {
+    if (act == EI_TYPE_F32) return NULL;
+    const ei_type_traits *tt = ei_type_traits_of(act);
+    float *xr = malloc(sizeof(float) * (size_t)n * (size_t)rows);
+    void *tmp = malloc(ei_type_row_bytes(act, n));
+    if (!xr || !tmp) {
+        free(xr);
+        free(tmp);
+        return NULL;
+    }
+    for (int r = 0; r < rows; r++) {
+        tt->quantize(x + (size_t)r * n, tmp, n);
+        tt->dequantize(tmp, xr + (size_t)r * n, n);
+    }
+    free(tmp);
+    return xr;
+}
+
+static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
+    float *xr = round_activations(activation_type(w->type), x, rows, w->ne[0]);
+    matmul_job j = {w, xr ? xr : x, y, rows, ei_type_row_bytes(w->type, w->ne[0])};
+    ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, matmul_task, &j);
+    free(xr);
+}
+
+/* ---- element-wise and row ops ------------------------------------------- */
+
+static void cpu_rms_norm(ei_backend *be, const float *x, const float *w, int rows, int n, float eps, float *y) {
+    (void)be;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        float *yr = y + (size_t)r * n;
+        double sum = 0.0;
+        for (int i = 0; i < n; i++) sum += (double)xr[i] * xr[i];
+        float mean = (float)(sum / n);
+        float scale = 1.0f / sqrtf(mean + eps);
+        for (int i = 0; i < n; i++) yr[i] = xr[i] * scale * (w ? w[i] : 1.0f);
+    }
+}
+
+static void cpu_add(ei_backend *be, const float *a, const float *b, int64_t n, float *y) {
+    (void)be;
+    for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
+static void cpu_add_bias(ei_backend *be, float *x, const float *bias, int rows, int n) {
+    (void)be;
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++) x[(size_t)r * n + i] += bias[i];
+}
+
+static void cpu_scale(ei_backend *be, float *x, int64_t n, float s) {
+    (void)be;
+    for (int64_t i = 0; i < n; i++) x[i] *= s;
+}
+
+static void cpu_softcap(ei_backend *be, float *x, int64_t n, float cap) {
+    (void)be;
+    for (int64_t i = 0; i < n; i++) x[i] = cap * tanhf(x[i] / cap);
+}
+
+static float gelu_tanh(float x) {
+    const float c = 0.797884560802865355879892119868763737f; /* sqrt(2/pi) */
+    return 0.5f * x * (1.0f + tanhf(c * x * (1.0f + 0.044715f * x * x)));
+}
+
+/* GELU as llama.cpp's CPU backend computes it: through a table indexed by the
+ * f16 input and holding f16 outputs, saturated beyond +-10. Rounding the same
+ * way keeps gemma's logits within noise of llama.cpp's. */
+static float gelu_like_ggml(float x) {
+    if (x <= -10.0f) return 0.0f;
+    if (x >= 10.0f) return x;
+    return round_f16(gelu_tanh(round_f16(x)));
+}
+
+static void cpu_glu(ei_backend *be, const float *gate, const float *up, int64_t n, ei_act act, float *y) {
+    (void)be;
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate[i];
+        float a = act == EI_ACT_SILU ? g / (1.0f + expf(-g)) : gelu_like_ggml(g);
+        y[i] = a * up[i];
+    }
+}
+
+/* ---- RoPE (with linear, YaRN and per-frequency scaling) ------------------ */
+
+static float yarn_ramp(float low, float high, int i0) {
+    float y = (i0 / 2 - low) / fmaxf(0.001f, high - low);
+    return 1.0f - fminf(1.0f, fmaxf(0.0f, y));
+}
+
+/* The dimension at which a frequency completes n_rot rotations over the
+ * original context: YaRN interpolates below it and extrapolates above. */
+static float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) {
+    return n_dims * logf(n_ctx_orig / (n_rot * 2.0f * (float)M_PI)) / (2.0f * logf(base));
+}
+
+static void rope_cos_sin(const ei_rope_params *p, float theta_extrap, int i0, const float corr[2], float *c,
+                         float *s) {
+    float theta_interp = p->freq_scale * theta_extrap;
+    float theta = theta_interp, mscale = p->attn_factor;
+    if (p->ext_factor != 0.0f) {
+        float mix = yarn_ramp(corr[0], corr[1], i0) * p->ext_factor;
+        theta = theta_interp * (1 - mix) + theta_extrap * mix;
+        mscale *= 1.0f + 0.1f * logf(1.0f / p->freq_scale);
+    }
+    *c = cosf(theta) * mscale;
+    *s = sinf(theta) * mscale;
+}
+
+static void cpu_rope(ei_backend *be, float *x, int rows, int n_head, int head_dim, const int32_t *pos,
+                     const ei_rope_params *p) {
+    (void)be;
+    int n_rot = p->n_rot;
+    float corr[2] = {0, 0};
+    if (p->ext_factor != 0.0f) {
+        float lo = floorf(yarn_corr_dim(n_rot, p->n_ctx_orig, p->beta_fast, p->freq_base));
+        float hi = ceilf(yarn_corr_dim(n_rot, p->n_ctx_orig, p->beta_slow, p->freq_base));
+        corr[0] = fmaxf(0, lo);
+        corr[1] = fminf((float)(n_rot - 1), hi);
+    }
+    const float theta_scale = powf(p->freq_base, -2.0f / n_rot);
+    for (int r = 0; r < rows; r++) {
+        for (int h = 0; h < n_head; h++) {
+            float *v = x + ((size_t)r * n_head + h) * head_dim;
+            float theta = (float)pos[r];
+            for (int i0 = 0; i0 < n_rot; i0 += 2) {
+                float ff = p->freq_factors ? p->freq_factors[i0 / 2] : 1.0f;
+                float c, s;
+                rope_cos_sin(p, theta / ff, i0, corr, &c, &s);
+                theta *= theta_scale;
+                int a = p->mode == EI_ROPE_NEOX ? i0 / 2 : i0;
+                int b = p->mode == EI_ROPE_NEOX ? i0 / 2 + n_rot / 2 : i0 + 1;
+                float x0 = v[a], x1 = v[b];
+                v[a] = x0 * c - x1 * s;
+                v[b] = x0 * s + x1 * c;
+            }
+        }
+    }
+}
+
+/* ---- KV cache and attention --------------------------------------------- */
+
+static void cpu_kv_store(ei_backend *be, ei_kv_layer *kv, const float *k, const float *v, int rows, int width,
+                         const int32_t *pos) {
+    (void)be;
+    ei_quantize_fn q = ei_type_traits_of(kv->type)->quantize;
+    for (int r = 0; r < rows; r++) {
+        q(k + (size_t)r * width, (char *)kv->k + (size_t)pos[r] * kv->row_bytes, width);
+        q(v + (size_t)r * width, (char *)kv->v + (size_t)pos[r] * kv->row_bytes, width);
+    }
+}
+
+typedef struct attn_job {
+    const float *q;
+    const int32_t *pos;
+    const ei_kv_layer *kv;
+    int n_kv;
+    const ei_attn_params *p;
+    float *out;
+} attn_job;
+
+/* One (query row, head) pair: scores over the visible keys, softmax, then
+ * the weighted sum of values. Keys and values are dequantized one head-slice
+ * at a time. */
+static void attn_task(void *ctx, int64_t task) {
+    const attn_job *j = ctx;
+    const ei_attn_params *p = j->p;
+    int r = (int)(task / p->n_head), h = (int)(task % p->n_head);
+    int hd = p->head_dim, kvh = h / (p->n_head / p->n_head_kv);
+    const float *q = j->q + ((size_t)r * p->n_head + h) * hd;
+    float *out = j->out + ((size_t)r * p->n_head + h) * hd;
+    ei_dequantize_fn deq = ei_type_traits_of(j->kv->type)->dequantize;
+    size_t head_off = ei_type_row_bytes(j->kv->type, (int64_t)kvh * hd);
+    int pq = j->pos[r];
+    int first = 0, last = pq < j->n_kv - 1 ? pq : j->n_kv - 1; /* causal: keys up to pq */
+    if (p->window > 0 && pq - p->window + 1 > first) first = pq - p->window + 1;
+
+    size_t n_scores = (size_t)(last >= first ? last - first + 1 : 1);
+    float *buf = malloc(sizeof(float) * (n_scores + 2 * (size_t)hd));
+    if (!buf) return; /* cannot happen in practice: a few KiB */
+    float *scores = buf, *kv_row = buf + n_scores, *qr = kv_row + hd;
+    /* An f16 cache is read as llama.cpp reads it: the query is rounded to f16
+     * for q.k, and the probabilities to f16 for the sum over values. */
+    bool f16 = j->kv->type == EI_TYPE_F16;
+    for (int i = 0; i < hd; i++) qr[i] = f16 ? round_f16(q[i]) : q[i];
+    float max = -INFINITY;
+    for (int t = first; t <= last; t++) {
+        deq((const char *)j->kv->k + (size_t)t * j->kv->row_bytes + head_off, kv_row, hd);
+        float s = dot_f32(qr, kv_row, hd) * p->scale;
+        if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
+        scores[t - first] = s;
+        if (s > max) max = s;
+    }
+    double sum = 0;
+    for (int t = first; t <= last; t++) {
+        float e = expf(scores[t - first] - max);
+        scores[t - first] = e;
+        sum += e;
+    }
+    memset(out, 0, sizeof(float) * (size_t)hd);
+    float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+    for (int t = first; t <= last; t++) {
+        deq((const char *)j->kv->v + (size_t)t * j->kv->row_bytes + head_off, kv_row, hd);
+        float w = scores[t - first] * inv;
+        if (f16) w = round_f16(w);
+        for (int i = 0; i < hd; i++) out[i] += w * kv_row[i];
+    }
+    free(buf);
+}
+
+static void cpu_attention(ei_backend *be, const float *q, const int32_t *pos, int rows, const ei_kv_layer *kv,
+                          int n_kv, const ei_attn_params *p, float *out) {
+    attn_job j = {q, pos, kv, n_kv, p, out};
+    ei_pool_run(pool_of(be), (int64_t)rows * p->n_head, attn_task, &j);
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+static void cpu_free(ei_backend *be) {
+    if (!be) return;
+    ei_pool_free(pool_of(be));
+    free(be);
+}
+
+static const ei_backend_ops cpu_ops = {
+    .name = "cpu",
+    .free = cpu_free,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .host_memory = true,
+    .get_rows = cpu_get_rows,
+    .matmul = cpu_matmul,
+    .rms_norm = cpu_rms_norm,
+    .add = cpu_add,
+    .add_bias = cpu_add_bias,
+    .scale = cpu_scale,
+    .softcap = cpu_softcap,
+    .rope = cpu_rope,
+    .glu = cpu_glu,
+    .kv_store = cpu_kv_store,
+    .attention = cpu_attention,
+};
+
+ei_status ei_cpu_backend_new(int n_threads, ei_backend **out) {
+    cpu_backend *b = calloc(1, sizeof *b);
+    if (!b) return ei_error(EI_ERR_NOMEM, "out of memory");
+    b->base.ops = &cpu_ops;
+    b->pool = ei_pool_new(n_threads);
+    if (!b->pool) {
+        free(b);
+        return ei_error(EI_ERR_NOMEM, "cannot start %d threads", n_threads);
+    }
+    *out = &b->base;
+    return EI_OK;
+}

@@ -1,0 +1,38 @@
+/*
+ * context.h — the state of one conversation: KV cache, position, and the
+ * scratch activations of a forward pass (all in backend memory).
+ */
+#ifndef EI_RUNTIME_CONTEXT_H
+#define EI_RUNTIME_CONTEXT_H
+
+#include "model/model.h"
+
+struct ei_context {
+    ei_model *m;
+    int n_ctx, n_batch;
+    bool logits_all;
+    int n_past;
+
+    ei_kv_layer *kv; /* (n_layer) */
+
+    /* scratch for up to n_batch rows */
+    float *x;      /* (n_batch, n_embd) residual stream */
+    float *xb;     /* (n_batch, n_embd) normed input / branch output */
+    float *q;      /* (n_batch, n_head * head_dim) */
+    float *k, *v;  /* (n_batch, n_head_kv * head_dim) */
+    float *att;    /* (n_batch, n_head * head_dim) attention output */
+    float *hb;     /* (n_batch, n_ff) gate, then activation */
+    float *hb2;    /* (n_batch, n_ff) up */
+    float *logits; /* (n_batch or 1, n_vocab) on the backend */
+    int32_t *pos;  /* (n_batch) host: positions of the rows */
+
+    float *logits_host; /* (logits_cap, n_vocab) host copy */
+    int logits_cap;     /* rows logits_host can hold */
+    int n_logits;       /* rows of logits from the last decode */
+};
+
+/* One forward pass of n <= n_batch tokens at positions n_past.. (forward.c).
+ * Writes logits for the last row, or for all rows when logits_all. */
+ei_status ei_forward(ei_context *c, const int32_t *tokens, int n, float *logits_out);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * forward.c — the forward pass, written once for every architecture and
+ * every backend. It reads top to bottom like the paper:
+ *
+ *   embed -> for each layer:
+ *              norm -> q,k,v (+bias) -> (q/k norm) -> RoPE -> cache k,v
+ *              -> attention -> output projection -> (post-norm) -> residual
+ *              norm -> gate, up -> act(gate)*up -> down -> (post-norm) -> residual
+ *          -> final norm -> vocabulary logits (-> soft-cap)
+ *
+ * Architectures differ only by the switches of ei_model_config.
+ */
+#include <string.h>
+
+#include "runtime/context.h"
+#include "util/error.h"
+
+static ei_rope_params rope_for_layer(const ei_model *m, int il) {
+    const ei_model_config *c = &m->cfg;
+    bool swa = c->sliding_window > 0 && c->swa_layer[il];
+    /* gemma3's local layers keep the original base and no scaling */
+    bool local = swa && c->arch == EI_ARCH_GEMMA3;
+    ei_rope_params p = {
+        .mode = c->rope_mode,
+        .n_rot = c->n_rot,
+        .freq_base = local ? c->rope_freq_base_swa : c->rope_freq_base,
+        .freq_scale = local ? 1.0f : c->rope_freq_scale,
+        .ext_factor = local ? 0.0f : c->yarn_ext_factor,
+        .attn_factor = local ? 1.0f : c->yarn_attn_factor,
+        .beta_fast = c->yarn_beta_fast,
+        .beta_slow = c->yarn_beta_slow,
+        .n_ctx_orig = c->n_ctx_orig,
+        .freq_factors = local ? NULL : m->rope_freqs,
+    };
+    return p;
+}
+
+ei_status ei_forward(ei_context *ctx, const int32_t *tokens, int n, float *logits_out) {
+    ei_model *m = ctx->m;
+    const ei_model_config *c = &m->cfg;
+    ei_backend *be = m->be;
+    const ei_backend_ops *op = be->ops;
+    const int e = c->n_embd, hd = c->head_dim;
+    const int wq = c->n_head * hd, wkv = c->n_head_kv * hd;
+    const int n_kv = ctx->n_past + n; /* cache rows visible after this batch */
+
+    for (int i = 0; i < n; i++) ctx->pos[i] = ctx->n_past + i;
+
+    /* embed: x[i] = token_embd[tokens[i]] (* sqrt(n_embd) for gemma) */
+    op->get_rows(be, &m->tok_embd, tokens, n, ctx->x);
+    if (c->embd_scale != 1.0f) op->scale(be, ctx->x, (int64_t)n * e, c->embd_scale);
+
+    for (int il = 0; il < c->n_layer; il++) {
+        const ei_layer *L = &m->layers[il];
+
+        /* ---- attention ---- */
+        op->rms_norm(be, ctx->x, L->attn_norm, n, e, c->norm_eps, ctx->xb);
+        op->matmul(be, &L->wq, ctx->xb, n, ctx->q);
+        op->matmul(be, &L->wk, ctx->xb, n, ctx->k);
+        op->matmul(be, &L->wv, ctx->xb, n, ctx->v);
+        if (L->bq) {
+            op->add_bias(be, ctx->q, L->bq, n, wq);
+            op->add_bias(be, ctx->k, L->bk, n, wkv);
+            op->add_bias(be, ctx->v, L->bv, n, wkv);
+        }
+        if (L->q_norm) {
+            op->rms_norm(be, ctx->q, L->q_norm, n * c->n_head, hd, c->norm_eps, ctx->q);
+            op->rms_norm(be, ctx->k, L->k_norm, n * c->n_head_kv, hd, c->norm_eps, ctx->k);
+        }
+        ei_rope_params rp = rope_for_layer(m, il);
+        op->rope(be, ctx->q, n, c->n_head, hd, ctx->pos, &rp);
+        op->rope(be, ctx->k, n, c->n_head_kv, hd, ctx->pos, &rp);
+        op->kv_store(be, &ctx->kv[il], ctx->k, ctx->v, n, wkv, ctx->pos);
+
+        ei_attn_params ap = {
+            .n_head = c->n_head,
+            .n_head_kv = c->n_head_kv,
+            .head_dim = hd,
+            .scale = c->attn_scale,
+            .softcap = c->attn_softcap,
+            .window = c->sliding_window > 0 && c->swa_layer[il] ? c->sliding_window : 0,
+        };
+        op->attention(be, ctx->q, ctx->pos, n, &ctx->kv[il], n_kv, &ap, ctx->att);
+        op->matmul(be, &L->wo, ctx->att, n, ctx->xb);
+        if (L->post_attn_norm) op->rms_norm(be, ctx->xb, L->post_attn_norm, n, e, c->norm_eps, ctx->xb);
+        op->add(be, ctx->x, ctx->xb, (int64_t)n * e, ctx->x);
+
+        /* ---- feed-forward ---- */
+        op->rms_norm(be, ctx->x, L->ffn_norm, n, e, c->norm_eps, ctx->xb);
+        op->matmul(be, &L->ffn_gate, ctx->xb, n, ctx->hb);
+        op->matmul(be, &L->ffn_up, ctx->xb, n, ctx->hb2);
+        op->glu(be, ctx->hb, ctx->hb2, (int64_t)n * c->n_ff, c->act, ctx->hb);
+        op->matmul(be, &L->ffn_down, ctx->hb, n, ctx->xb);
+        if (L->post_ffn_norm) op->rms_norm(be, ctx->xb, L->post_ffn_norm, n, e, c->norm_eps, ctx->xb);
+        op->add(be, ctx->x, ctx->xb, (int64_t)n * e, ctx->x);
+    }
+
+    /* ---- output: only the rows whose logits are wanted ---- */
+    int first = ctx->logits_all ? 0 : n - 1, rows = n - first;
+    float *xo = ctx->x + (size_t)first * e;
+    op->rms_norm(be, xo, m->output_norm, rows, e, c->norm_eps, xo);
+    op->matmul(be, &m->output, xo, rows, ctx->logits);
+    if (c->final_softcap > 0) op->softcap(be, ctx->logits, (int64_t)rows * c->n_vocab, c->final_softcap);
+    return op->download(be, logits_out, ctx->logits, (size_t)rows * c->n_vocab * sizeof(float));
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Write a small Llama-architecture GGUF with random weights and a real
+vocabulary, deterministically (same arguments, same bytes), for parity tests
+against llama.cpp on a model whose numbers we control.
+
+The vocabulary (tokenizer.* keys) is copied from an existing GGUF, e.g. the
+SmolLM2 model or a file of ../shared/testdata/vocab. Matrices are written in
+--type (f16, q8_0, q4_0, q4_1, q5_0, q5_1: types gguf.quants quantizes and our
+reference quantizer matches byte for byte); norms stay f32.
+
+usage: make_random_model.py VOCAB.gguf OUT.gguf [--type q8_0] [--dim 256 --layers 4
+       --heads 8 --kv-heads 4 --ffn 768 --ctx 2048 --seed 1 --out-scale 4]
+"""
+import argparse
+
+import gguf
+import numpy as np
+
+p = argparse.ArgumentParser()
+p.add_argument("vocab")
+p.add_argument("out")
+p.add_argument("--type", default="q8_0")
+p.add_argument("--dim", type=int, default=256)
+p.add_argument("--layers", type=int, default=4)
+p.add_argument("--heads", type=int, default=8)
+p.add_argument("--kv-heads", type=int, default=4)
+p.add_argument("--ffn", type=int, default=768)
+p.add_argument("--ctx", type=int, default=2048)
+p.add_argument("--seed", type=int, default=1)
+p.add_argument("--out-scale", type=float, default=4.0, help="larger gives peakier next-token distributions")
+a = p.parse_args()
+
+qtype = {
+    "f16": gguf.GGMLQuantizationType.F16, "q8_0": gguf.GGMLQuantizationType.Q8_0,
+    "q4_0": gguf.GGMLQuantizationType.Q4_0, "q4_1": gguf.GGMLQuantizationType.Q4_1,
+    "q5_0": gguf.GGMLQuantizationType.Q5_0, "q5_1": gguf.GGMLQuantizationType.Q5_1,
+}[a.type]
+ftype = {
+    "f16": gguf.LlamaFileType.MOSTLY_F16, "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+    "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0, "q4_1": gguf.LlamaFileType.MOSTLY_Q4_1,
+    "q5_0": gguf.LlamaFileType.MOSTLY_Q5_0, "q5_1": gguf.LlamaFileType.MOSTLY_Q5_1,
+}[a.type]
+
+r = gguf.GGUFReader(a.vocab)
+w = gguf.GGUFWriter(a.out, "llama")
+w.add_name("random-llama")
+w.add_context_length(a.ctx)
+w.add_embedding_length(a.dim)
+w.add_block_count(a.layers)
+w.add_feed_forward_length(a.ffn)
+w.add_head_count(a.heads)
+w.add_head_count_kv(a.kv_heads)
+w.add_rope_dimension_count(a.dim // a.heads)
+w.add_layer_norm_rms_eps(1e-5)
+w.add_rope_freq_base(10000.0)
+w.add_file_type(ftype)
+nvocab = None
+for f in r.fields.values():
+    if not f.name.startswith("tokenizer.") or f.name == "tokenizer.chat_template":
+        continue
+    vt = f.types[0]
+    if vt == gguf.GGUFValueType.ARRAY:
+        et = f.types[1]
+        if et == gguf.GGUFValueType.STRING:
+            val = [bytes(f.parts[i]).decode("utf-8", "replace") for i in f.data]
+        else:
+            val = [f.parts[i][0].item() for i in f.data]
+        if f.name == "tokenizer.ggml.tokens":
+            nvocab = len(val)
+        w.add_key_value(f.name, val, vt, sub_type=et)
+    elif vt == gguf.GGUFValueType.STRING:
+        w.add_key_value(f.name, bytes(f.parts[-1]).decode("utf-8", "replace"), vt)
+    else:
+        w.add_key_value(f.name, f.parts[-1][0].item(), vt)
+
+rng = np.random.default_rng(a.seed)
+
+
+def t(name, *shape, norm=False, scale=1.0):
+    if norm:
+        w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32))
+        return
+    x = (scale * rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
+    if qtype == gguf.GGMLQuantizationType.F16:
+        w.add_tensor(name, x.astype(np.float16))
+    else:
+        w.add_tensor(name, gguf.quants.quantize(x, qtype), raw_dtype=qtype)
+
+
+d, hd = a.dim, a.dim // a.heads
+t("token_embd.weight", nvocab, d)
+for i in range(a.layers):
+    b = f"blk.{i}."
+    t(b + "attn_norm.weight", d, norm=True)
+    t(b + "attn_q.weight", d, d)
+    t(b + "attn_k.weight", a.kv_heads * hd, d)
+    t(b + "attn_v.weight", a.kv_heads * hd, d)
+    t(b + "attn_output.weight", d, d)
+    t(b + "ffn_norm.weight", d, norm=True)
+    t(b + "ffn_gate.weight", a.ffn, d)
+    t(b + "ffn_up.weight", a.ffn, d)
+    t(b + "ffn_down.weight", d, a.ffn)
+t("output_norm.weight", d, norm=True)
+t("output.weight", nvocab, d, scale=a.out_scale)
+w.write_header_to_file()
+w.write_kv_data_to_file()
+w.write_tensors_to_file()
+w.close()
+print("wrote", a.out, "vocab", nvocab)
