@@ -318,6 +318,37 @@ ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n);
 const float *ei_get_logits(ei_context *c, int32_t i);
 
 /* ------------------------------------------------------------------------ */
+/* Tokens                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Text -> token ids with the model's vocabulary, as llama.cpp does it.
+ * add_special: add BOS/EOS as the vocabulary asks. parse_special: text like
+ * "<|im_start|>" becomes the special token instead of plain text.
+ * Writes at most `cap` ids to `out` and sets *n to the number needed: call
+ * again with a larger buffer when *n > cap. Invalid UTF-8 is tokenized as
+ * llama.cpp does (never an error). */
+ei_status ei_tokenize(const ei_model *m, const char *text, size_t len, bool add_special, bool parse_special,
+                      int32_t *out, int32_t cap, int32_t *n);
+
+/* The bytes of one token (SentencePiece "▁" as a space, byte tokens as their
+ * byte). Special tokens give their text only when `special`. Writes at most
+ * cap bytes (no NUL) and sets *len to the number needed. */
+ei_status ei_token_to_piece(const ei_model *m, int32_t token, bool special, char *buf, size_t cap, size_t *len);
+
+/* Several tokens to text, as llama.cpp's detokenize does (SentencePiece's
+ * leading space after BOS removed). Writes at most cap bytes plus a NUL when
+ * room allows, and sets *len to the bytes needed. */
+ei_status ei_detokenize(const ei_model *m, const int32_t *tokens, int32_t n, bool special, char *buf, size_t cap,
+                        size_t *len);
+
+int32_t ei_token_bos(const ei_model *m); /* -1 if none */
+int32_t ei_token_eos(const ei_model *m); /* -1 if none */
+/* End of generation: EOS, EOT and the end-of-turn tokens of chat vocabularies. */
+bool ei_token_is_eog(const ei_model *m, int32_t token);
+/* Does tokenizing with add_special put a BOS first? */
+bool ei_model_adds_bos(const ei_model *m);
+
+/* ------------------------------------------------------------------------ */
 /* Sampling                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -361,6 +392,73 @@ ei_status ei_sampler_sample(ei_sampler *s, const float *logits, int32_t *token);
 void ei_sampler_accept(ei_sampler *s, int32_t token);
 /* Forget the history and reseed. */
 void ei_sampler_reset(ei_sampler *s);
+
+/* ------------------------------------------------------------------------ */
+/* Chat templates                                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ei_chat_message {
+    const char *role;    /* "system", "user", "assistant" */
+    const char *content;
+} ei_chat_message;
+
+/* Render a conversation into prompt text with the model's chat template
+ * (tokenizer.chat_template), or with `tmpl` when given: the name of a
+ * built-in (chatml, llama2, llama3, gemma, phi3, mistral, zephyr) or a Jinja
+ * source. The text is ready for ei_tokenize(add_special = true,
+ * parse_special = true): a leading BOS the template writes is left out when
+ * the tokenizer adds one. *out is freed with ei_free. A template that cannot
+ * be rendered is EI_ERR_UNSUPPORTED (or the template's own message for
+ * raise_exception) suggesting a built-in. */
+ei_status ei_chat_format(const ei_model *m, const char *tmpl, const ei_chat_message *msgs, size_t n,
+                         bool add_generation_prompt, char **out);
+
+/* Names of the built-in templates, NULL-terminated. */
+const char *const *ei_chat_builtin_names(void);
+
+/* Free memory the library handed out. */
+void ei_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Generation                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef enum ei_finish_reason {
+    EI_FINISH_STOP = 0,   /* end-of-generation token or a stop string */
+    EI_FINISH_LENGTH,     /* max_tokens reached, or the context is full and shifting is off */
+    EI_FINISH_CANCELLED,  /* the callback asked to stop */
+} ei_finish_reason;
+
+typedef struct ei_generate_params {
+    int32_t max_tokens;      /* generated tokens at most; < 0: no limit but the context */
+    ei_sampler_params sampling;
+    const char *const *stop; /* stop strings: generation ends before any of them, which is not returned */
+    size_t n_stop;
+    bool context_shift;      /* at the end of the context: drop the oldest half of what follows the
+                                first n_keep tokens and go on, instead of finishing with LENGTH */
+    int32_t n_keep;          /* tokens kept at the start on a shift (the system prompt) */
+} ei_generate_params;
+
+ei_generate_params ei_generate_default_params(void);
+
+/* Receives generated text as it comes, in whole UTF-8 characters (a
+ * character split across tokens arrives once complete). Return false to stop. */
+typedef bool (*ei_text_callback)(const char *text, size_t len, void *user);
+
+typedef struct ei_generate_result {
+    int32_t n_prompt;        /* prompt tokens */
+    int32_t n_reused;        /* of which were already in the KV cache */
+    int32_t n_generated;
+    ei_finish_reason finish;
+    double prompt_ms, gen_ms; /* wall time of prompt processing and of generation */
+} ei_generate_result;
+
+/* Generate a continuation of `prompt` in context c. The longest prefix of
+ * the prompt that is already in the cache is reused (multi-turn chat does
+ * not re-process history). A prompt that does not fit in the context is
+ * EI_ERR_ARG naming both sizes, and nothing runs. */
+ei_status ei_generate(ei_context *c, const int32_t *prompt, int32_t n_prompt, const ei_generate_params *p,
+                      ei_text_callback cb, void *user, ei_generate_result *result);
 
 #ifdef __cplusplus
 }

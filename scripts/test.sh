@@ -21,6 +21,7 @@ build_and_test() { # dir, cmake args...
   local dir=$1; shift
   cmake -S . -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
+  scripts/make_test_models.sh "$dir"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 }
 

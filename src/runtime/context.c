@@ -39,6 +39,7 @@ void ei_context_free(ei_context *c) {
     void *scratch[] = {c->x, c->xb, c->q, c->k, c->v, c->att, c->hb, c->hb2, c->logits};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) ctx_release(c, scratch[i]);
     free(c->pos);
+    free(c->tokens);
     free(c->logits_host);
     free(c);
 }
@@ -71,7 +72,8 @@ ei_status ei_context_new(ei_model *m, const ei_context_params *p, ei_context **o
     ei_status s = EI_OK;
     c->kv = calloc((size_t)cfg->n_layer, sizeof *c->kv);
     c->pos = calloc(b, sizeof *c->pos);
-    if (!c->kv || !c->pos) s = ei_error(EI_ERR_NOMEM, "out of memory");
+    c->tokens = calloc((size_t)n_ctx, sizeof *c->tokens);
+    if (!c->kv || !c->pos || !c->tokens) s = ei_error(EI_ERR_NOMEM, "out of memory");
     size_t row_bytes = ei_type_row_bytes(kv_type, (int64_t)wkv);
     for (int il = 0; il < cfg->n_layer && !s; il++) {
         c->kv[il].type = kv_type;
@@ -137,6 +139,7 @@ ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n) {
             c->n_logits = 0;
             return s;
         }
+        memcpy(c->tokens + c->n_past, tokens + i, (size_t)len * sizeof *tokens);
         c->n_past += len;
     }
     c->n_logits = rows;

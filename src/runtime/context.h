@@ -14,6 +14,7 @@ struct ei_context {
     int n_past;
 
     ei_kv_layer *kv; /* (n_layer) */
+    int32_t *tokens; /* (n_ctx) host: the token at each cached position */
 
     /* scratch for up to n_batch rows */
     float *x;      /* (n_batch, n_embd) residual stream */
