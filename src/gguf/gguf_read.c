@@ -387,8 +387,10 @@ static ei_status parse_tensor_info(cursor *c, uint64_t i, ei_tensor_info *t) {
         rows *= (uint64_t)t->ne[d];
     }
     if (rows > (uint64_t)INT64_MAX / (uint64_t)t->ne[0]) goto overflow; /* element count fits int64 */
-    uint64_t row_bytes = (uint64_t)(t->ne[0] / (int64_t)bs) * ei_type_block_bytes((int)type);
-    if (row_bytes != 0 && rows > UINT64_MAX / row_bytes) goto overflow;
+    uint64_t blocks = (uint64_t)(t->ne[0] / (int64_t)bs), bb = ei_type_block_bytes((int)type);
+    if (blocks > UINT64_MAX / bb) goto overflow;
+    uint64_t row_bytes = blocks * bb;
+    if (rows > UINT64_MAX / row_bytes) goto overflow;
     t->size = row_bytes * rows;
     return EI_OK;
 overflow:
