@@ -20,12 +20,19 @@
 extern "C" {
 #endif
 
+/* Symbols of the shared library: only what this header declares is exported. */
+#if defined(__GNUC__) && defined(EI_BUILDING_LIBRARY)
+#define EI_API __attribute__((visibility("default")))
+#else
+#define EI_API
+#endif
+
 #define EI_VERSION_MAJOR 0
 #define EI_VERSION_MINOR 1
 #define EI_VERSION_PATCH 0
 
 /* Library version as "MAJOR.MINOR.PATCH". */
-const char *ei_version(void);
+EI_API const char *ei_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -43,10 +50,10 @@ typedef enum ei_status {
 } ei_status;
 
 /* Message describing the last failure on this thread ("" if none). */
-const char *ei_last_error(void);
+EI_API const char *ei_last_error(void);
 
 /* Short constant name of a status, e.g. "format error". */
-const char *ei_status_str(ei_status s);
+EI_API const char *ei_status_str(ei_status s);
 
 /* ------------------------------------------------------------------------ */
 /* Tensor types (numbering is GGML's, as stored in GGUF files)               */
@@ -89,23 +96,23 @@ typedef enum ei_type {
 } ei_type;
 
 /* Is `t` a tensor type this library knows the layout of (name and size)? */
-bool ei_type_known(int t);
+EI_API bool ei_type_known(int t);
 /* Does this library have reference dequantize (and quantize) code for `t`? */
-bool ei_type_supported(int t);
+EI_API bool ei_type_supported(int t);
 /* "Q4_K", "F32", ...; "unknown" for ids that are not types. */
-const char *ei_type_name(int t);
+EI_API const char *ei_type_name(int t);
 /* Elements per block (1 for plain types); 0 for unknown ids. */
-size_t ei_type_block_size(int t);
+EI_API size_t ei_type_block_size(int t);
 /* Bytes per block; 0 for unknown ids. */
-size_t ei_type_block_bytes(int t);
+EI_API size_t ei_type_block_bytes(int t);
 /* Bytes taken by a row of n elements; 0 if n is not a whole number of blocks. */
-size_t ei_type_row_bytes(int t, int64_t n);
+EI_API size_t ei_type_row_bytes(int t, int64_t n);
 
 /* Reference (scalar) conversion of n elements, n a multiple of the block size.
  * Dequantize: `src` holds n/block_size blocks; `dst` receives n floats.
  * Quantize: the inverse; fails for types without a reference quantizer. */
-ei_status ei_dequantize(int t, const void *src, float *dst, int64_t n);
-ei_status ei_quantize(int t, const float *src, void *dst, int64_t n);
+EI_API ei_status ei_dequantize(int t, const void *src, float *dst, int64_t n);
+EI_API ei_status ei_quantize(int t, const float *src, void *dst, int64_t n);
 
 /* ------------------------------------------------------------------------ */
 /* GGUF files: reading                                                       */
@@ -129,7 +136,7 @@ typedef enum ei_gguf_type {
 } ei_gguf_type;
 
 /* "uint32", "string", "array", ... */
-const char *ei_gguf_type_name(int t);
+EI_API const char *ei_gguf_type_name(int t);
 
 /* A string as stored in the file. `ptr` is NUL-terminated for convenience;
  * `len` is authoritative (a GGUF string may contain NUL bytes). */
@@ -159,10 +166,10 @@ typedef struct ei_gguf_value {
 
 /* Array element i as a widened scalar, string or nested array. Each fails
  * with EI_ERR_TYPE if the element type does not fit, EI_ERR_ARG if i >= n. */
-ei_status ei_gguf_arr_int(const ei_gguf_value *a, uint64_t i, int64_t *out);
-ei_status ei_gguf_arr_float(const ei_gguf_value *a, uint64_t i, double *out);
-ei_status ei_gguf_arr_str(const ei_gguf_value *a, uint64_t i, ei_gguf_str *out);
-ei_status ei_gguf_arr_arr(const ei_gguf_value *a, uint64_t i, const ei_gguf_value **out);
+EI_API ei_status ei_gguf_arr_int(const ei_gguf_value *a, uint64_t i, int64_t *out);
+EI_API ei_status ei_gguf_arr_float(const ei_gguf_value *a, uint64_t i, double *out);
+EI_API ei_status ei_gguf_arr_str(const ei_gguf_value *a, uint64_t i, ei_gguf_str *out);
+EI_API ei_status ei_gguf_arr_arr(const ei_gguf_value *a, uint64_t i, const ei_gguf_value **out);
 
 #define EI_MAX_DIMS 4
 
@@ -181,40 +188,40 @@ typedef struct ei_gguf ei_gguf;
 /* Map and validate a GGUF file. Everything is checked before it returns:
  * header, every key and value, every tensor's name, type, shape, offset and
  * extent. Tensor data is never copied. */
-ei_status ei_gguf_open(const char *path, ei_gguf **out);
+EI_API ei_status ei_gguf_open(const char *path, ei_gguf **out);
 /* The same for a buffer in memory; `buf` must outlive the handle. */
-ei_status ei_gguf_open_memory(const void *buf, size_t size, ei_gguf **out);
-void ei_gguf_close(ei_gguf *g);
+EI_API ei_status ei_gguf_open_memory(const void *buf, size_t size, ei_gguf **out);
+EI_API void ei_gguf_close(ei_gguf *g);
 
-uint32_t ei_gguf_version(const ei_gguf *g);
-uint32_t ei_gguf_alignment(const ei_gguf *g);
-uint64_t ei_gguf_data_offset(const ei_gguf *g); /* file offset of the data section */
-uint64_t ei_gguf_file_size(const ei_gguf *g);
+EI_API uint32_t ei_gguf_version(const ei_gguf *g);
+EI_API uint32_t ei_gguf_alignment(const ei_gguf *g);
+EI_API uint64_t ei_gguf_data_offset(const ei_gguf *g); /* file offset of the data section */
+EI_API uint64_t ei_gguf_file_size(const ei_gguf *g);
 
-int64_t ei_gguf_n_kv(const ei_gguf *g);
-const char *ei_gguf_kv_key(const ei_gguf *g, int64_t i);
-const ei_gguf_value *ei_gguf_kv_value(const ei_gguf *g, int64_t i);
+EI_API int64_t ei_gguf_n_kv(const ei_gguf *g);
+EI_API const char *ei_gguf_kv_key(const ei_gguf *g, int64_t i);
+EI_API const ei_gguf_value *ei_gguf_kv_value(const ei_gguf *g, int64_t i);
 /* Index of `key`, or -1. */
-int64_t ei_gguf_find_key(const ei_gguf *g, const char *key);
+EI_API int64_t ei_gguf_find_key(const ei_gguf *g, const char *key);
 
 /* Typed accessors by key. EI_ERR_NOT_FOUND if absent, EI_ERR_TYPE if the
  * stored type does not fit (get_int takes any integer type and checks range;
  * get_float takes FLOAT32/FLOAT64). The message names the key. */
-ei_status ei_gguf_get_str(const ei_gguf *g, const char *key, const char **out);
-ei_status ei_gguf_get_int(const ei_gguf *g, const char *key, int64_t *out);
-ei_status ei_gguf_get_float(const ei_gguf *g, const char *key, double *out);
-ei_status ei_gguf_get_bool(const ei_gguf *g, const char *key, bool *out);
-ei_status ei_gguf_get_arr(const ei_gguf *g, const char *key, const ei_gguf_value **out);
+EI_API ei_status ei_gguf_get_str(const ei_gguf *g, const char *key, const char **out);
+EI_API ei_status ei_gguf_get_int(const ei_gguf *g, const char *key, int64_t *out);
+EI_API ei_status ei_gguf_get_float(const ei_gguf *g, const char *key, double *out);
+EI_API ei_status ei_gguf_get_bool(const ei_gguf *g, const char *key, bool *out);
+EI_API ei_status ei_gguf_get_arr(const ei_gguf *g, const char *key, const ei_gguf_value **out);
 
-int64_t ei_gguf_n_tensors(const ei_gguf *g);
-const ei_tensor_info *ei_gguf_tensor(const ei_gguf *g, int64_t i);
+EI_API int64_t ei_gguf_n_tensors(const ei_gguf *g);
+EI_API const ei_tensor_info *ei_gguf_tensor(const ei_gguf *g, int64_t i);
 /* Index of the tensor called `name`, or -1. */
-int64_t ei_gguf_find_tensor(const ei_gguf *g, const char *name);
+EI_API int64_t ei_gguf_find_tensor(const ei_gguf *g, const char *name);
 
 /* EI_OK if every tensor has a type with reference kernels; otherwise
  * EI_ERR_UNSUPPORTED and a message like
  * "tensor blk.0.attn_q.weight: type IQ2_XXS not supported". */
-ei_status ei_gguf_check_types_supported(const ei_gguf *g);
+EI_API ei_status ei_gguf_check_types_supported(const ei_gguf *g);
 
 /* ------------------------------------------------------------------------ */
 /* GGUF files: writing                                                       */
@@ -222,33 +229,33 @@ ei_status ei_gguf_check_types_supported(const ei_gguf *g);
 
 typedef struct ei_gguf_writer ei_gguf_writer;
 
-ei_status ei_gguf_writer_new(ei_gguf_writer **out);
-void ei_gguf_writer_free(ei_gguf_writer *w);
+EI_API ei_status ei_gguf_writer_new(ei_gguf_writer **out);
+EI_API void ei_gguf_writer_free(ei_gguf_writer *w);
 
 /* Set a key (replacing an earlier value of the same key). Values are copied. */
-ei_status ei_gguf_writer_set_value(ei_gguf_writer *w, const char *key, const ei_gguf_value *v);
-ei_status ei_gguf_writer_set_str(ei_gguf_writer *w, const char *key, const char *s);
-ei_status ei_gguf_writer_set_u32(ei_gguf_writer *w, const char *key, uint32_t x);
-ei_status ei_gguf_writer_set_i32(ei_gguf_writer *w, const char *key, int32_t x);
-ei_status ei_gguf_writer_set_u64(ei_gguf_writer *w, const char *key, uint64_t x);
-ei_status ei_gguf_writer_set_f32(ei_gguf_writer *w, const char *key, float x);
-ei_status ei_gguf_writer_set_bool(ei_gguf_writer *w, const char *key, bool x);
+EI_API ei_status ei_gguf_writer_set_value(ei_gguf_writer *w, const char *key, const ei_gguf_value *v);
+EI_API ei_status ei_gguf_writer_set_str(ei_gguf_writer *w, const char *key, const char *s);
+EI_API ei_status ei_gguf_writer_set_u32(ei_gguf_writer *w, const char *key, uint32_t x);
+EI_API ei_status ei_gguf_writer_set_i32(ei_gguf_writer *w, const char *key, int32_t x);
+EI_API ei_status ei_gguf_writer_set_u64(ei_gguf_writer *w, const char *key, uint64_t x);
+EI_API ei_status ei_gguf_writer_set_f32(ei_gguf_writer *w, const char *key, float x);
+EI_API ei_status ei_gguf_writer_set_bool(ei_gguf_writer *w, const char *key, bool x);
 /* Array of n scalars of type `elem_type` (not STRING or ARRAY), `data` holding
  * them packed little-endian as the file stores them. */
-ei_status ei_gguf_writer_set_arr_data(ei_gguf_writer *w, const char *key, ei_gguf_type elem_type,
+EI_API ei_status ei_gguf_writer_set_arr_data(ei_gguf_writer *w, const char *key, ei_gguf_type elem_type,
                                       const void *data, uint64_t n);
-ei_status ei_gguf_writer_set_arr_str(ei_gguf_writer *w, const char *key, const char *const *strs,
+EI_API ei_status ei_gguf_writer_set_arr_str(ei_gguf_writer *w, const char *key, const char *const *strs,
                                      uint64_t n);
 
 /* Add a tensor; `data` (ei_type_row_bytes(type, ne[0]) * ne[1] * ne[2] * ne[3]
  * bytes) is referenced, not copied, and must stay valid until written. */
-ei_status ei_gguf_writer_add_tensor(ei_gguf_writer *w, const char *name, ei_type type,
+EI_API ei_status ei_gguf_writer_add_tensor(ei_gguf_writer *w, const char *name, ei_type type,
                                     uint32_t n_dims, const int64_t *ne, const void *data);
 
 /* Write the file (version 3). general.alignment, if set, is honoured. The
  * file is written to a temporary name and renamed, so a failure leaves no
  * partial file behind. */
-ei_status ei_gguf_writer_write(ei_gguf_writer *w, const char *path);
+EI_API ei_status ei_gguf_writer_write(ei_gguf_writer *w, const char *path);
 
 
 /* ------------------------------------------------------------------------ */
@@ -263,24 +270,26 @@ typedef struct ei_model_params {
     int n_gpu_layers; /* layers placed on a GPU backend; 0 until one is built */
 } ei_model_params;
 
-ei_model_params ei_model_default_params(void);
+EI_API ei_model_params ei_model_default_params(void);
 
 /* Map a GGUF file and bind its tensors to the architecture it names. Every
  * tensor's presence, type and shape is checked; errors name the tensor or
  * key. The file stays mapped (never copied) until ei_model_free. */
-ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **out);
-void ei_model_free(ei_model *m);
+EI_API ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **out);
+EI_API void ei_model_free(ei_model *m);
 
-int32_t ei_model_n_vocab(const ei_model *m);
-int32_t ei_model_n_ctx_train(const ei_model *m);
-int32_t ei_model_n_embd(const ei_model *m);
-int32_t ei_model_n_layer(const ei_model *m);
-const char *ei_model_arch(const ei_model *m);
+EI_API int32_t ei_model_n_vocab(const ei_model *m);
+EI_API int32_t ei_model_n_ctx_train(const ei_model *m);
+EI_API int32_t ei_model_n_embd(const ei_model *m);
+EI_API int32_t ei_model_n_layer(const ei_model *m);
+EI_API const char *ei_model_arch(const ei_model *m);
+/* Threads the model's CPU backend runs with. */
+EI_API int32_t ei_model_n_threads(const ei_model *m);
 /* The GGUF handle the model was loaded from (metadata, tensors). */
-const ei_gguf *ei_model_gguf(const ei_model *m);
+EI_API const ei_gguf *ei_model_gguf(const ei_model *m);
 /* Size of the weights in bytes and number of parameters. */
-uint64_t ei_model_size(const ei_model *m);
-uint64_t ei_model_n_params(const ei_model *m);
+EI_API uint64_t ei_model_size(const ei_model *m);
+EI_API uint64_t ei_model_n_params(const ei_model *m);
 
 typedef enum ei_kv_type {
     EI_KV_F16 = 0,
@@ -295,27 +304,27 @@ typedef struct ei_context_params {
     bool logits_all;  /* keep logits of every token of a batch (perplexity), not just the last */
 } ei_context_params;
 
-ei_context_params ei_context_default_params(void);
+EI_API ei_context_params ei_context_default_params(void);
 
-ei_status ei_context_new(ei_model *m, const ei_context_params *p, ei_context **out);
-void ei_context_free(ei_context *c);
+EI_API ei_status ei_context_new(ei_model *m, const ei_context_params *p, ei_context **out);
+EI_API void ei_context_free(ei_context *c);
 
-int32_t ei_context_n_ctx(const ei_context *c);
+EI_API int32_t ei_context_n_ctx(const ei_context *c);
 /* Tokens in the KV cache (the position the next token gets). */
-int32_t ei_context_n_past(const ei_context *c);
+EI_API int32_t ei_context_n_past(const ei_context *c);
 /* Forget cached tokens from position n_keep on (0 clears everything), so a
  * new prompt that shares the first n_keep tokens reuses them. */
-ei_status ei_context_truncate(ei_context *c, int32_t n_keep);
+EI_API ei_status ei_context_truncate(ei_context *c, int32_t n_keep);
 
 /* Run the model on n tokens appended at position n_past. Fails with
  * EI_ERR_ARG (leaving the cache unchanged) if they do not fit in the
  * context or an id is outside the vocabulary. */
-ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n);
+EI_API ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n);
 
 /* Logits (n_vocab floats) of token i of the last ei_decode batch; i = -1 for
  * the last token. With logits_all false only the last token has logits.
  * NULL if i is out of range. Valid until the next ei_decode. */
-const float *ei_get_logits(ei_context *c, int32_t i);
+EI_API const float *ei_get_logits(ei_context *c, int32_t i);
 
 /* ------------------------------------------------------------------------ */
 /* Tokens                                                                    */
@@ -327,26 +336,26 @@ const float *ei_get_logits(ei_context *c, int32_t i);
  * Writes at most `cap` ids to `out` and sets *n to the number needed: call
  * again with a larger buffer when *n > cap. Invalid UTF-8 is tokenized as
  * llama.cpp does (never an error). */
-ei_status ei_tokenize(const ei_model *m, const char *text, size_t len, bool add_special, bool parse_special,
+EI_API ei_status ei_tokenize(const ei_model *m, const char *text, size_t len, bool add_special, bool parse_special,
                       int32_t *out, int32_t cap, int32_t *n);
 
 /* The bytes of one token (SentencePiece "▁" as a space, byte tokens as their
  * byte). Special tokens give their text only when `special`. Writes at most
  * cap bytes (no NUL) and sets *len to the number needed. */
-ei_status ei_token_to_piece(const ei_model *m, int32_t token, bool special, char *buf, size_t cap, size_t *len);
+EI_API ei_status ei_token_to_piece(const ei_model *m, int32_t token, bool special, char *buf, size_t cap, size_t *len);
 
 /* Several tokens to text, as llama.cpp's detokenize does (SentencePiece's
  * leading space after BOS removed). Writes at most cap bytes plus a NUL when
  * room allows, and sets *len to the bytes needed. */
-ei_status ei_detokenize(const ei_model *m, const int32_t *tokens, int32_t n, bool special, char *buf, size_t cap,
+EI_API ei_status ei_detokenize(const ei_model *m, const int32_t *tokens, int32_t n, bool special, char *buf, size_t cap,
                         size_t *len);
 
-int32_t ei_token_bos(const ei_model *m); /* -1 if none */
-int32_t ei_token_eos(const ei_model *m); /* -1 if none */
+EI_API int32_t ei_token_bos(const ei_model *m); /* -1 if none */
+EI_API int32_t ei_token_eos(const ei_model *m); /* -1 if none */
 /* End of generation: EOS, EOT and the end-of-turn tokens of chat vocabularies. */
-bool ei_token_is_eog(const ei_model *m, int32_t token);
+EI_API bool ei_token_is_eog(const ei_model *m, int32_t token);
 /* Does tokenizing with add_special put a BOS first? */
-bool ei_model_adds_bos(const ei_model *m);
+EI_API bool ei_model_adds_bos(const ei_model *m);
 
 /* ------------------------------------------------------------------------ */
 /* Sampling                                                                  */
@@ -379,19 +388,19 @@ typedef struct ei_sampler_params {
 } ei_sampler_params;
 
 /* llama.cpp's defaults, as annotated above. */
-ei_sampler_params ei_sampler_default_params(void);
+EI_API ei_sampler_params ei_sampler_default_params(void);
 
 typedef struct ei_sampler ei_sampler;
 
-ei_status ei_sampler_new(const ei_sampler_params *p, int32_t n_vocab, ei_sampler **out);
-void ei_sampler_free(ei_sampler *s);
+EI_API ei_status ei_sampler_new(const ei_sampler_params *p, int32_t n_vocab, ei_sampler **out);
+EI_API void ei_sampler_free(ei_sampler *s);
 /* Pick the next token from logits[n_vocab] (not modified). */
-ei_status ei_sampler_sample(ei_sampler *s, const float *logits, int32_t *token);
+EI_API ei_status ei_sampler_sample(ei_sampler *s, const float *logits, int32_t *token);
 /* Record a token as part of the history the penalties look at (prompt tokens
  * and generated tokens alike). */
-void ei_sampler_accept(ei_sampler *s, int32_t token);
+EI_API void ei_sampler_accept(ei_sampler *s, int32_t token);
 /* Forget the history and reseed. */
-void ei_sampler_reset(ei_sampler *s);
+EI_API void ei_sampler_reset(ei_sampler *s);
 
 /* ------------------------------------------------------------------------ */
 /* Chat templates                                                            */
@@ -410,14 +419,14 @@ typedef struct ei_chat_message {
  * the tokenizer adds one. *out is freed with ei_free. A template that cannot
  * be rendered is EI_ERR_UNSUPPORTED (or the template's own message for
  * raise_exception) suggesting a built-in. */
-ei_status ei_chat_format(const ei_model *m, const char *tmpl, const ei_chat_message *msgs, size_t n,
+EI_API ei_status ei_chat_format(const ei_model *m, const char *tmpl, const ei_chat_message *msgs, size_t n,
                          bool add_generation_prompt, char **out);
 
 /* Names of the built-in templates, NULL-terminated. */
-const char *const *ei_chat_builtin_names(void);
+EI_API const char *const *ei_chat_builtin_names(void);
 
 /* Free memory the library handed out. */
-void ei_free(void *p);
+EI_API void ei_free(void *p);
 
 /* ------------------------------------------------------------------------ */
 /* Generation                                                                */
@@ -439,7 +448,7 @@ typedef struct ei_generate_params {
     int32_t n_keep;          /* tokens kept at the start on a shift (the system prompt) */
 } ei_generate_params;
 
-ei_generate_params ei_generate_default_params(void);
+EI_API ei_generate_params ei_generate_default_params(void);
 
 /* Receives generated text as it comes, in whole UTF-8 characters (a
  * character split across tokens arrives once complete). Return false to stop. */
@@ -457,7 +466,7 @@ typedef struct ei_generate_result {
  * the prompt that is already in the cache is reused (multi-turn chat does
  * not re-process history). A prompt that does not fit in the context is
  * EI_ERR_ARG naming both sizes, and nothing runs. */
-ei_status ei_generate(ei_context *c, const int32_t *prompt, int32_t n_prompt, const ei_generate_params *p,
+EI_API ei_status ei_generate(ei_context *c, const int32_t *prompt, int32_t n_prompt, const ei_generate_params *p,
                       ei_text_callback cb, void *user, ei_generate_result *result);
 
 #ifdef __cplusplus

@@ -1,0 +1,34 @@
+/*
+ * kernels.h — the scalar reference conversions, one pair per type, that the
+ * type table (quant.c) points to. n is a multiple of the type's block size.
+ */
+#ifndef EI_QUANT_KERNELS_H
+#define EI_QUANT_KERNELS_H
+
+#include <stdint.h>
+
+#define EI_DECLARE_TYPE(t)                                          \
+    void ei_dequantize_##t(const void *src, float *dst, int64_t n); \
+    void ei_quantize_##t(const float *src, void *dst, int64_t n);
+
+EI_DECLARE_TYPE(f32)
+EI_DECLARE_TYPE(f16)
+EI_DECLARE_TYPE(bf16)
+EI_DECLARE_TYPE(q4_0)
+EI_DECLARE_TYPE(q4_1)
+EI_DECLARE_TYPE(q5_0)
+EI_DECLARE_TYPE(q5_1)
+EI_DECLARE_TYPE(q8_0)
+EI_DECLARE_TYPE(q8_1)
+EI_DECLARE_TYPE(q2_K)
+EI_DECLARE_TYPE(q3_K)
+EI_DECLARE_TYPE(q4_K)
+EI_DECLARE_TYPE(q5_K)
+EI_DECLARE_TYPE(q6_K)
+EI_DECLARE_TYPE(q8_K)
+EI_DECLARE_TYPE(iq4_nl)
+EI_DECLARE_TYPE(iq4_xs)
+
+#undef EI_DECLARE_TYPE
+
+#endif
