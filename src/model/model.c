@@ -215,7 +215,8 @@ ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **o
         return s;
     }
     s = ei_model_config_load(m->gguf, &m->cfg);
-    if (!s) s = ei_cpu_backend_new(p->n_threads > 0 ? p->n_threads : physical_cores(), &m->be);
+    m->n_threads = p->n_threads > 0 ? p->n_threads : physical_cores();
+    if (!s) s = ei_cpu_backend_new(m->n_threads, &m->be);
     if (!s) s = bind_all(m);
     if (s) {
         ei_model_free(m);
@@ -240,6 +241,7 @@ int32_t ei_model_n_ctx_train(const ei_model *m) { return m->cfg.n_ctx_train; }
 int32_t ei_model_n_embd(const ei_model *m) { return m->cfg.n_embd; }
 int32_t ei_model_n_layer(const ei_model *m) { return m->cfg.n_layer; }
 const char *ei_model_arch(const ei_model *m) { return m->cfg.arch_name; }
+int32_t ei_model_n_threads(const ei_model *m) { return m->n_threads; }
 const ei_gguf *ei_model_gguf(const ei_model *m) { return m->gguf; }
 uint64_t ei_model_size(const ei_model *m) { return m->n_bytes; }
 uint64_t ei_model_n_params(const ei_model *m) { return m->n_params; }

@@ -37,6 +37,7 @@ struct ei_model {
     void **owned;                /* backend buffers made at load (converted vectors) */
     int n_owned, cap_owned;
     uint64_t n_params, n_bytes;
+    int n_threads;
 };
 
 #endif
