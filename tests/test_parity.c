@@ -8,10 +8,12 @@
  * bin must stay below 0.002, and the most likely token must agree at 99 % of
  * positions or more. Greedy continuations of a few prompts must be identical.
  *
- * On random-weight models many next-token choices are near-ties that
- * rounding alone flips: there llama.cpp does not reach 99 % against itself
- * (one batch vs one token at a time, recorded in the golden file), and the
- * bar for us is that self-agreement less one point. Likewise a greedy
+ * Where llama.cpp does not meet those bars against itself (one batch vs one
+ * token at a time, recorded in the golden file: on random-weight models,
+ * where many next-token choices are near-ties that rounding alone flips,
+ * and on SmolLM2-135M Q4_1, whose 30 small layers amplify rounding), the bar
+ * is llama.cpp's own: our KLD no larger than its self-KLD, our agreement no
+ * more than one point below its self-agreement. Likewise a greedy
  * continuation is compared up to the first step where llama.cpp's two best
  * tokens are closer than TIE_MARGIN (a near-tie either engine may break
  * either way); the number of steps compared is printed.
@@ -90,6 +92,7 @@ static void run_parity(const char *golden_name, const char *model_path) {
     memcpy(&self_kld, rd_bytes(&r, 4), 4);
     memcpy(&self_same, rd_bytes(&r, 4), 4);
     double same_min = self_same - 0.01 < SAME_TOP_MIN ? self_same - 0.01 : SAME_TOP_MIN;
+    double kld_max_allowed = self_kld > KLD_MAX ? self_kld : KLD_MAX;
 
     ei_model *m;
     ei_model_params mp = ei_model_default_params();
@@ -156,7 +159,7 @@ static void run_parity(const char *golden_name, const char *model_path) {
     print_message("%s: %ld positions, mean KLD %.6f (max %.4f), same top %.2f%% "
                   "(llama.cpp against itself: KLD %.6f, same top %.2f%%)\n",
                   golden_name, positions, mean, kld_max, 100 * same, self_kld, 100 * self_same);
-    assert_true(mean < KLD_MAX);
+    assert_true(mean < kld_max_allowed);
     assert_true(same >= same_min);
 
     /* greedy continuations */
@@ -211,12 +214,12 @@ static void test_parity_random_llama(void **state) {
 
 static void test_parity_smollm2(void **state) {
     (void)state;
-    run_parity("smollm2-135m.bin", model_cache_path("SmolLM2-135M-Instruct-Q4_1.gguf"));
+    run_parity("smollm2-135m.bin", model_cache_path("SmolLM2-135M-Instruct.Q4_1.gguf"));
 }
 
 static void test_parity_gemma3(void **state) {
     (void)state;
-    run_parity("gemma3-270m.bin", model_cache_path("gemma-3-270m-it-Q4_K_M.gguf"));
+    run_parity("gemma3-270m.bin", model_cache_path("gemma-3-270m-q4_k_m.gguf"));
 }
 
 int main(void) {

@@ -460,7 +460,7 @@ static ei_status parse_tensors(cursor *c, uint64_t n) {
 
 static ei_status parse(ei_gguf *g) {
     cursor c = {g->base, g->size, 0, g};
-    uint64_t n_tensors, n_kv;
+    uint64_t n_tensors = 0, n_kv = 0;
     ei_status s = parse_header(&c, &n_tensors, &n_kv);
     if (!s) s = parse_metadata(&c, n_kv);
     if (!s) s = parse_tensors(&c, n_tensors);
@@ -489,7 +489,8 @@ ei_status ei_gguf_open_memory(const void *buf, size_t size, ei_gguf **out) {
 ei_status ei_gguf_open(const char *path, ei_gguf **out) {
     if (!out || !path) return ei_error(EI_ERR_ARG, "ei_gguf_open: NULL argument");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block open() before the regular-file check */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return ei_error(EI_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -580,7 +581,7 @@ static ei_status wrong_type(const char *key, const ei_gguf_value *v, const char 
 }
 
 ei_status ei_gguf_get_str(const ei_gguf *g, const char *key, const char **out) {
-    const ei_gguf_value *v;
+    const ei_gguf_value *v = NULL;
     ei_status s = lookup(g, key, &v);
     if (s) return s;
     if (v->type != EI_GGUF_STRING) return wrong_type(key, v, "string");
@@ -605,7 +606,7 @@ static ei_status value_to_int(const ei_gguf_value *v, int64_t *out) {
 }
 
 ei_status ei_gguf_get_int(const ei_gguf *g, const char *key, int64_t *out) {
-    const ei_gguf_value *v;
+    const ei_gguf_value *v = NULL;
     ei_status s = lookup(g, key, &v);
     if (s) return s;
     if (!ei_gguf_type_is_int(v->type)) return wrong_type(key, v, "an integer");
@@ -614,7 +615,7 @@ ei_status ei_gguf_get_int(const ei_gguf *g, const char *key, int64_t *out) {
 }
 
 ei_status ei_gguf_get_float(const ei_gguf *g, const char *key, double *out) {
-    const ei_gguf_value *v;
+    const ei_gguf_value *v = NULL;
     ei_status s = lookup(g, key, &v);
     if (s) return s;
     if (v->type != EI_GGUF_FLOAT32 && v->type != EI_GGUF_FLOAT64) return wrong_type(key, v, "a float");
@@ -623,7 +624,7 @@ ei_status ei_gguf_get_float(const ei_gguf *g, const char *key, double *out) {
 }
 
 ei_status ei_gguf_get_bool(const ei_gguf *g, const char *key, bool *out) {
-    const ei_gguf_value *v;
+    const ei_gguf_value *v = NULL;
     ei_status s = lookup(g, key, &v);
     if (s) return s;
     if (v->type != EI_GGUF_BOOL) return wrong_type(key, v, "bool");
@@ -632,7 +633,7 @@ ei_status ei_gguf_get_bool(const ei_gguf *g, const char *key, bool *out) {
 }
 
 ei_status ei_gguf_get_arr(const ei_gguf *g, const char *key, const ei_gguf_value **out) {
-    const ei_gguf_value *v;
+    const ei_gguf_value *v = NULL;
     ei_status s = lookup(g, key, &v);
     if (s) return s;
     if (v->type != EI_GGUF_ARRAY) return wrong_type(key, v, "array");
@@ -657,7 +658,7 @@ ei_status ei_gguf_arr_int(const ei_gguf_value *a, uint64_t i, int64_t *out) {
     if (!ei_gguf_type_is_int(et) && et != EI_GGUF_BOOL)
         return ei_error(EI_ERR_TYPE, "array of %s read as integers", ei_gguf_type_name(et));
     size_t es = ei_gguf_scalar_size(et);
-    ei_gguf_value v;
+    ei_gguf_value v = {0};
     if (et == EI_GGUF_BOOL) {
         *out = ((const uint8_t *)a->v.arr.data)[i];
         return EI_OK;
@@ -672,7 +673,7 @@ ei_status ei_gguf_arr_float(const ei_gguf_value *a, uint64_t i, double *out) {
     int et = a->v.arr.elem_type;
     if (et != EI_GGUF_FLOAT32 && et != EI_GGUF_FLOAT64)
         return ei_error(EI_ERR_TYPE, "array of %s read as floats", ei_gguf_type_name(et));
-    ei_gguf_value v;
+    ei_gguf_value v = {0};
     decode_scalar((const uint8_t *)a->v.arr.data + i * ei_gguf_scalar_size(et), (uint32_t)et, &v, "");
     *out = v.v.f64;
     return EI_OK;
@@ -700,7 +701,8 @@ ei_status ei_gguf_check_types_supported(const ei_gguf *g) {
     for (int64_t i = 0; i < g->n_tensors; i++) {
         const ei_tensor_info *t = &g->tensors[i];
         if (!ei_type_supported(t->type))
-            return ei_error(EI_ERR_UNSUPPORTED, "tensor %s: type %s not supported", t->name, ei_type_name(t->type));
+            return ei_error(EI_ERR_UNSUPPORTED, "tensor %s: type %s not supported", t->name,
+                            ei_type_name(t->type));
     }
     return EI_OK;
 }

@@ -93,7 +93,7 @@ static ei_status check(int t, const void *a, const void *b, int64_t n, const ei_
 }
 
 ei_status ei_dequantize(int t, const void *src, float *dst, int64_t n) {
-    const ei_type_traits *tt;
+    const ei_type_traits *tt = NULL;
     ei_status s = check(t, src, dst, n, &tt);
     if (s) return s;
     if (!tt->dequantize) return ei_error(EI_ERR_UNSUPPORTED, "type %s: no reference dequantizer", tt->name);
@@ -102,7 +102,7 @@ ei_status ei_dequantize(int t, const void *src, float *dst, int64_t n) {
 }
 
 ei_status ei_quantize(int t, const float *src, void *dst, int64_t n) {
-    const ei_type_traits *tt;
+    const ei_type_traits *tt = NULL;
     ei_status s = check(t, src, dst, n, &tt);
     if (s) return s;
     if (!tt->quantize) return ei_error(EI_ERR_UNSUPPORTED, "type %s: no reference quantizer", tt->name);
