@@ -47,6 +47,8 @@ p.add_argument("--chunk", type=int, default=1024)
 p.add_argument("--chunks", type=int, default=2)
 p.add_argument("--top-k", type=int, default=16)
 p.add_argument("--gen", type=int, default=32)
+p.add_argument("--mode", choices=["batch", "single"], default="batch",
+               help="how llama.cpp evaluates each chunk for the recorded logits")
 a = p.parse_args()
 
 llm = Llama(model_path=a.model, n_ctx=a.chunk, n_batch=a.chunk, n_ubatch=a.chunk, logits_all=True,
@@ -94,7 +96,11 @@ out.write(struct.pack("<ff", self_kld, self_same))
 for c in range(a.chunks):
     toks = chunk_tokens(c)
     llm.reset()
-    llm.eval(toks)
+    if a.mode == "batch":
+        llm.eval(toks)
+    else:
+        for t in toks:
+            llm.eval([t])
     scores = np.asarray(llm.scores[: len(toks)])
     out.write(struct.pack("<I", len(toks)) + np.asarray(toks, dtype="<i4").tobytes())
     for i in range(len(toks) - 1):
