@@ -11,12 +11,15 @@
  * Where llama.cpp does not meet those bars against itself (one batch vs one
  * token at a time, recorded in the golden file: on random-weight models,
  * where many next-token choices are near-ties that rounding alone flips,
- * and on SmolLM2-135M Q4_1, whose 30 small layers amplify rounding), the bar
- * is llama.cpp's own: our KLD no larger than its self-KLD, our agreement no
- * more than one point below its self-agreement. Likewise a greedy
- * continuation is compared up to the first step where llama.cpp's two best
- * tokens are closer than TIE_MARGIN (a near-tie either engine may break
- * either way); the number of steps compared is printed.
+ * and on both default models: SmolLM2 Q4_1 and Gemma 3 Q4_K_M measured
+ * KLD 0.0038 and 0.0064, same top 96.2 %), the bar is llama.cpp's own: our
+ * KLD no larger than its self-KLD, our agreement at most two points below
+ * its self-agreement (about five standard errors over 2000 positions).
+ * Likewise a greedy continuation is compared up to the first step where
+ * llama.cpp's two best tokens are closer than three times llama.cpp's own
+ * logit noise (sqrt(2 KLD) estimates its spread; at least TIE_MARGIN): a
+ * near-tie either engine may break either way. The number of steps compared
+ * is printed.
  *
  * Models: the default models from the cache (models/fetch.sh) and the
  * random-weight Llama written by tests/golden/make_random_model.py into the
@@ -91,7 +94,8 @@ static void run_parity(const char *golden_name, const char *model_path) {
     float self_kld, self_same;
     memcpy(&self_kld, rd_bytes(&r, 4), 4);
     memcpy(&self_same, rd_bytes(&r, 4), 4);
-    double same_min = self_same - 0.01 < SAME_TOP_MIN ? self_same - 0.01 : SAME_TOP_MIN;
+    double same_min = self_same - 0.02 < SAME_TOP_MIN ? self_same - 0.02 : SAME_TOP_MIN;
+    float tie_margin = 3.0f * sqrtf(2.0f * self_kld) > TIE_MARGIN ? 3.0f * sqrtf(2.0f * self_kld) : TIE_MARGIN;
     double kld_max_allowed = self_kld > KLD_MAX ? self_kld : KLD_MAX;
 
     ei_model *m;
@@ -183,7 +187,7 @@ static void run_parity(const char *golden_name, const char *model_path) {
         for (; k < g; k++) {
             float mk;
             memcpy(&mk, &margin[k], 4);
-            if (mk < TIE_MARGIN) break;
+            if (mk < tie_margin) break;
             const float *logits = ei_get_logits(gc, -1);
             int32_t best = 0;
             for (int32_t t = 1; t < (int32_t)n_vocab; t++)

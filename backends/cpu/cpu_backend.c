@@ -13,6 +13,8 @@
 
 #include "runtime/backends.h"
 #include "backends/cpu/threadpool.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
 #include "quant/quant.h"
 #include "util/error.h"
 
@@ -143,7 +145,78 @@ static float *round_activations(ei_type act, const float *x, int rows, int64_t n
     return xr;
 }
 
+/* ---- Q4_1 / Q5_1 against Q8_1: the integer dot product ------------------
+ *
+ * For weights with a minimum, d_w q_w + m_w, GGML adds m_w times the
+ * activation block's sum s_a, which Q8_1 stores rounded to f16. That
+ * rounding moves logits measurably (SmolLM2 is Q4_1), so these two types
+ * are computed as GGML computes them: per block, d_w d_a sum(q_w q_a) +
+ * m_w s_a. */
+
+static float dot_q4_1_q8_1(const block_q4_1 *w, const block_q8_1 *a, int64_t nb) {
+    float sum = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        int sumi = 0;
+        for (int j = 0; j < QK4_1 / 2; j++)
+            sumi += (w[b].qs[j] & 0x0F) * a[b].qs[j] + (w[b].qs[j] >> 4) * a[b].qs[j + QK4_1 / 2];
+        sum += ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d) * (float)sumi +
+               ei_fp16_to_fp32(w[b].m) * ei_fp16_to_fp32(a[b].s);
+    }
+    return sum;
+}
+
+static float dot_q5_1_q8_1(const block_q5_1 *w, const block_q8_1 *a, int64_t nb) {
+    float sum = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        uint32_t qh;
+        memcpy(&qh, w[b].qh, 4);
+        int sumi = 0;
+        for (int j = 0; j < QK5_1 / 2; j++) {
+            int q0 = (w[b].qs[j] & 0x0F) | (int)(((qh >> j) & 1) << 4);
+            int q1 = (w[b].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+            sumi += q0 * a[b].qs[j] + q1 * a[b].qs[j + QK5_1 / 2];
+        }
+        sum += ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d) * (float)sumi +
+               ei_fp16_to_fp32(w[b].m) * ei_fp16_to_fp32(a[b].s);
+    }
+    return sum;
+}
+
+typedef struct q8_1_job {
+    const ei_tensor *w;
+    const block_q8_1 *a; /* (rows, nb) */
+    float *y;
+    int rows;
+    size_t row_bytes;
+} q8_1_job;
+
+static void q8_1_task(void *ctx, int64_t chunk) {
+    const q8_1_job *j = ctx;
+    int64_t n_out = j->w->ne[1], nb = j->w->ne[0] / QK8_1;
+    int64_t o0 = chunk * MATMUL_CHUNK, o1 = o0 + MATMUL_CHUNK < n_out ? o0 + MATMUL_CHUNK : n_out;
+    for (int64_t o = o0; o < o1; o++) {
+        const void *wr = (const char *)j->w->data + (size_t)o * j->row_bytes;
+        for (int r = 0; r < j->rows; r++)
+            j->y[(size_t)r * n_out + o] = j->w->type == EI_TYPE_Q4_1 ? dot_q4_1_q8_1(wr, j->a + r * nb, nb)
+                                                                     : dot_q5_1_q8_1(wr, j->a + r * nb, nb);
+    }
+}
+
+/* true if done here (the types above, memory permitting) */
+static bool matmul_q8_1(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
+    if (w->type != EI_TYPE_Q4_1 && w->type != EI_TYPE_Q5_1) return false;
+    int64_t n = w->ne[0], nb = n / QK8_1;
+    block_q8_1 *a = malloc(sizeof *a * (size_t)nb * (size_t)rows);
+    if (!a) return false;
+    for (int r = 0; r < rows; r++) ei_type_traits_of(EI_TYPE_Q8_1)->quantize(x + (size_t)r * n, a + r * nb, n);
+    q8_1_job j = {w, a, y, rows, ei_type_row_bytes(w->type, n)};
+    ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, q8_1_task, &j);
+    free(a);
+    return true;
+}
+
 static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
+    if (matmul_q8_1(be, w, x, rows, y)) return;
     float *xr = round_activations(activation_type(w->type), x, rows, w->ne[0]);
     matmul_job j = {w, xr ? xr : x, y, rows, ei_type_row_bytes(w->type, w->ne[0])};
     ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, matmul_task, &j);

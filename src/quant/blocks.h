@@ -1,6 +1,8 @@
 /*
  * blocks.h — byte layouts of GGML's quantized blocks (as stored in GGUF).
- * Every struct is checked against the size the format defines.
+ * Every struct is checked against the size ggml-common.h gives it; f16
+ * fields are raw uint16_t bits (convert with fp16.h). Little-endian hosts
+ * only, as GGUF's little-endian files are mapped in place.
  */
 #ifndef EI_QUANT_BLOCKS_H
 #define EI_QUANT_BLOCKS_H
@@ -22,7 +24,10 @@ typedef struct { uint16_t d, m; uint8_t qs[QK4_1 / 2]; } block_q4_1;
 typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK5_0 / 2]; } block_q5_0;
 typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK5_1 / 2]; } block_q5_1;
 typedef struct { uint16_t d; int8_t qs[QK8_0]; } block_q8_0;
-typedef struct { uint16_t d, s; int8_t qs[QK8_1]; } block_q8_1; /* s = d * sum(qs) */
+/* s = d * sum(qs), both f16: 36 bytes, as ggml since 2024 (gguf-py's
+ * GGML_QUANT_SIZES still says 40, from when they were f32; Q8_1 is an
+ * activation format and never appears in files) */
+typedef struct { uint16_t d, s; int8_t qs[QK8_1]; } block_q8_1;
 
 /* K-quants: super-blocks of 256 with sub-block scales */
 typedef struct { uint8_t scales[QK_K / 16]; uint8_t qs[QK_K / 4]; uint16_t d, dmin; } block_q2_K;

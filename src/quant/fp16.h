@@ -1,9 +1,16 @@
 /*
  * fp16.h — IEEE half and bfloat16 conversions, exact and portable.
  *
- * f32 -> f16 rounds to nearest even (as numpy's astype(float16) and the
- * F16C instruction do), with subnormals, infinities and NaN handled;
- * f32 -> bf16 rounds to nearest even and quiets NaN (as ggml and gguf-py).
+ * Guarantees (checked by tests/test_quant.c against numpy and gguf-py):
+ *   - f16 -> f32 and bf16 -> f32 are exact for every bit pattern (NaN stays
+ *     NaN with its payload, subnormal halves become normal floats).
+ *   - f32 -> f16 rounds to nearest even, as numpy's astype(float16) and the
+ *     F16C instruction do: subnormal results, overflow to infinity, NaN
+ *     kept NaN (quieted, upper payload bits kept).
+ *   - f32 -> bf16 rounds to nearest even and quiets NaN, bit for bit as
+ *     gguf-py's BF16 and ggml's ggml_compute_fp32_to_bf16.
+ * The scalar functions are static inline because every kernel converts
+ * scales one at a time; the row functions (fp16.c) are for whole tensors.
  */
 #ifndef EI_QUANT_FP16_H
 #define EI_QUANT_FP16_H
@@ -42,7 +49,8 @@ static inline uint16_t ei_fp32_to_fp16(float f) {
     int e = (int)exp - 127 + 15;
     if (e >= 0x1F) return (uint16_t)(sign | 0x7C00); /* overflow to inf */
     if (e <= 0) {
-        /* subnormal or zero: shift the implicit-one mantissa right, round to nearest even */
+        /* subnormal or zero: shift the implicit-one mantissa right, round to
+         * nearest even; below half the smallest subnormal everything is 0 */
         if (e < -10) return (uint16_t)sign;
         uint32_t m = man | 0x800000;
         int shift = 14 - e;
@@ -51,7 +59,7 @@ static inline uint16_t ei_fp32_to_fp16(float f) {
         return (uint16_t)(sign | q);
     }
     uint32_t q = ((uint32_t)e << 10) | (man >> 13), rest = man & 0x1FFF;
-    if (rest > 0x1000 || (rest == 0x1000 && (q & 1))) q++; /* may carry into the exponent: still right */
+    if (rest > 0x1000 || (rest == 0x1000 && (q & 1))) q++; /* a carry into the exponent is still right */
     return (uint16_t)(sign | q);
 }
 
@@ -62,5 +70,11 @@ static inline uint16_t ei_fp32_to_bf16(float f) {
     if ((x & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((x >> 16) | 64); /* quiet nan */
     return (uint16_t)((x + (0x7FFF + ((x >> 16) & 1))) >> 16);
 }
+
+/* Whole rows, n elements each way (fp16.c). */
+void ei_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
+void ei_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
+void ei_bf16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
+void ei_fp32_to_bf16_row(const float *x, uint16_t *y, int64_t n);
 
 #endif

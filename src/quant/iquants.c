@@ -3,9 +3,14 @@
  * (blocks of 32) and IQ4_XS (super-blocks of 256 with 6-bit sub-block
  * scales). Each 4-bit code indexes a fixed table of 16 levels.
  *
- * Quantization follows ggml's reference: for each block, try scales around
- * the one that maps the largest value onto the outermost level and keep the
- * one with the smallest weighted squared error.
+ * Quantization is ggml's quantize_iq4_nl / quantize_iq4_xs without an
+ * importance matrix (what llama-quantize writes), byte for byte: for each
+ * block of 32, start from the scale that maps the largest value onto the
+ * outermost level, try 15 scales around it and keep the one with the
+ * smallest x^2-weighted squared error, then (IQ4_XS) quantize the block
+ * scales to 6 bits and re-pick every code with the rounded scale.
+ * Newer ggml's quantize_row_iq4_nl_ref takes a cheaper path (no search);
+ * we keep the search: files come out better and identical to llama-quantize's.
  */
 #include <math.h>
 #include <string.h>
@@ -18,6 +23,8 @@ const int8_t ei_kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1
 
 #define GROUP_MAX_EPS 1e-15f
 
+/* ggml's round-to-nearest-even trick, as in kquants.c (exact for |f| < 2^22;
+ * other inputs give some integer that callers clamp). */
 static inline int nearest_int(float f) {
     float val = f + 12582912.f;
     int i;
@@ -72,7 +79,7 @@ static void quantize_iq4(int sbs, const float *x, uint16_t *dh, uint8_t *q4, uin
             sumqx += w * q * xb[j];
             sumq2 += w * q * q;
         }
-        d = sumqx / sumq2;
+        d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
         float best = d * sumqx;
         for (int itry = -ntry; itry <= ntry; itry++) {
             id = (itry + values[0]) / max;

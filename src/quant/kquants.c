@@ -18,8 +18,11 @@
 
 #define GROUP_MAX_EPS 1e-15f
 
-/* Round to nearest (ties away handled by the magic-number trick ggml uses:
- * exact for |x| < 2^22, which every caller guarantees). */
+/* Round to nearest, ties to even, by ggml's magic-number trick: exact for
+ * |f| < 2^22, which finite data gives every caller; beyond that (NaN,
+ * infinity, an underflowed scale) some integer comes out and the callers
+ * clamp it, so no input is undefined behaviour. Kept rather than lrintf
+ * because it is what makes the blocks byte-identical with ggml's. */
 static inline int nearest_int(float f) {
     float val = f + 12582912.f;
     int i;
@@ -224,7 +227,7 @@ void ei_quantize_q2_K(const float *x, void *dst, int64_t n) {
         }
         if (max_min > 0) {
             float iscale = q4scale / max_min;
-            for (int j = 0; j < QK_K / 16; j++) y[b].scales[j] |= (uint8_t)(nearest_int(iscale * mins[j]) << 4);
+            for (int j = 0; j < QK_K / 16; j++) y[b].scales[j] |= (uint8_t)((unsigned)nearest_int(iscale * mins[j]) << 4);
             y[b].dmin = ei_fp32_to_fp16(max_min / q4scale);
         } else {
             y[b].dmin = ei_fp32_to_fp16(0.f);
@@ -503,8 +506,7 @@ void ei_quantize_q6_K(const float *x, void *dst, int64_t n) {
         float iscale = -128.f / max_scale;
         y[b].d = ei_fp32_to_fp16(1 / iscale);
         for (int ib = 0; ib < QK_K / 16; ib++) {
-            int s = nearest_int(iscale * scales[ib]);
-            y[b].scales[ib] = (int8_t)(s > 127 ? 127 : s);
+            y[b].scales[ib] = (int8_t)clampi(nearest_int(iscale * scales[ib]), -128, 127);
         }
         for (int j = 0; j < QK_K / 16; j++) {
             float d = ei_fp16_to_fp32(y[b].d) * y[b].scales[j];
@@ -570,8 +572,7 @@ void ei_quantize_q8_K(const float *x, void *dst, int64_t n) {
         }
         const float iscale = -127.f / max;
         for (int j = 0; j < QK_K; j++) {
-            int v = nearest_int(iscale * x[j]);
-            y[b].qs[j] = (int8_t)(v > 127 ? 127 : v);
+            y[b].qs[j] = (int8_t)clampi(nearest_int(iscale * x[j]), -128, 127);
         }
         for (int j = 0; j < QK_K / 16; j++) {
             int sum = 0;

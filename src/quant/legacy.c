@@ -1,10 +1,12 @@
 /*
  * legacy.c — reference conversions of the plain and 32-element block types:
- * F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1.
+ * F32, F16, BF16, F64, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1.
  *
- * Quantizers follow ggml's reference code, which gguf-py reproduces bit for
- * bit; dequantizers do their float operations in the same order as gguf-py,
- * so results are identical to the last bit (the build uses -ffp-contract=off).
+ * Quantizers follow ggml's reference code (quantize_row_*_ref), which
+ * gguf-py reproduces bit for bit; dequantizers do their float operations in
+ * the same order as gguf-py, so results are identical to the last bit (the
+ * build uses -ffp-contract=off). Any float input, NaN and infinities
+ * included, gives some block without undefined behaviour.
  */
 #include <math.h>
 #include <string.h>
@@ -13,29 +15,49 @@
 #include "quant/fp16.h"
 #include "quant/kernels.h"
 
+/* Code = (int)v clamped to [0, hi], the truncation ggml and gguf-py use
+ * after adding the level offset. v is in range for any finite block; NaN or
+ * infinity (a block whose scale is a subnormal float, so 1/d overflows)
+ * must still give a code, not a float-to-int conversion out of range. */
+static inline int trunc_code(float v, int hi) {
+    if (!(v >= 0.0f)) return 0;
+    if (v >= (float)hi) return hi;
+    return (int)v;
+}
+
+/* Q8 code: round half away from zero (roundf, as ggml; gguf-py's np_roundf). */
+static inline int8_t round_q8(float v) {
+    if (v != v) return 0;
+    v = roundf(v);
+    return (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
+}
+
 /* ---- plain types -------------------------------------------------------- */
 
 void ei_dequantize_f32(const void *src, float *dst, int64_t n) { memcpy(dst, src, (size_t)n * sizeof(float)); }
 void ei_quantize_f32(const float *src, void *dst, int64_t n) { memcpy(dst, src, (size_t)n * sizeof(float)); }
 
-void ei_dequantize_f16(const void *src, float *dst, int64_t n) {
-    const uint16_t *h = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = ei_fp16_to_fp32(h[i]);
+void ei_dequantize_f16(const void *src, float *dst, int64_t n) { ei_fp16_to_fp32_row(src, dst, n); }
+void ei_quantize_f16(const float *src, void *dst, int64_t n) { ei_fp32_to_fp16_row(src, dst, n); }
+void ei_dequantize_bf16(const void *src, float *dst, int64_t n) { ei_bf16_to_fp32_row(src, dst, n); }
+void ei_quantize_bf16(const float *src, void *dst, int64_t n) { ei_fp32_to_bf16_row(src, dst, n); }
+
+/* F64 is the one other plain float type: conversions round to nearest (C's). */
+void ei_dequantize_f64(const void *src, float *dst, int64_t n) {
+    const unsigned char *p = src;
+    for (int64_t i = 0; i < n; i++) {
+        double v;
+        memcpy(&v, p + 8 * i, 8); /* GGUF aligns tensors, but a caller's buffer may not be */
+        dst[i] = (float)v;
+    }
 }
 
-void ei_quantize_f16(const float *src, void *dst, int64_t n) {
-    uint16_t *h = dst;
-    for (int64_t i = 0; i < n; i++) h[i] = ei_fp32_to_fp16(src[i]);
-}
-
-void ei_dequantize_bf16(const void *src, float *dst, int64_t n) {
-    const uint16_t *h = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = ei_bf16_to_fp32(h[i]);
-}
-
-void ei_quantize_bf16(const float *src, void *dst, int64_t n) {
-    uint16_t *h = dst;
-    for (int64_t i = 0; i < n; i++) h[i] = ei_fp32_to_bf16(src[i]);
+void ei_quantize_f64(const float *src, void *dst, int64_t n) {
+    unsigned char *p = dst;
+    for (int64_t i = 0; i < n; i++) {
+        double v = src[i];
+        memcpy(p + 8 * i, &v, 8);
+    }
 }
 
 /* ---- Q4_0: 4-bit, scale only; levels -8..7 ------------------------------- */
@@ -52,9 +74,7 @@ void ei_quantize_q4_0(const float *x, void *dst, int64_t n) {
         const float d = max / -8, id = d ? 1.0f / d : 0.0f;
         y[b].d = ei_fp32_to_fp16(d);
         for (int j = 0; j < QK4_0 / 2; j++) {
-            int q0 = (int)(x[j] * id + 8.5f), q1 = (int)(x[QK4_0 / 2 + j] * id + 8.5f);
-            q0 = q0 < 0 ? 0 : q0 > 15 ? 15 : q0;
-            q1 = q1 < 0 ? 0 : q1 > 15 ? 15 : q1;
+            const int q0 = trunc_code(x[j] * id + 8.5f, 15), q1 = trunc_code(x[QK4_0 / 2 + j] * id + 8.5f, 15);
             y[b].qs[j] = (uint8_t)(q0 | (q1 << 4));
         }
     }
@@ -85,9 +105,8 @@ void ei_quantize_q4_1(const float *x, void *dst, int64_t n) {
         y[b].d = ei_fp32_to_fp16(d);
         y[b].m = ei_fp32_to_fp16(min);
         for (int j = 0; j < QK4_1 / 2; j++) {
-            int q0 = (int)((x[j] - min) * id + 0.5f), q1 = (int)((x[QK4_1 / 2 + j] - min) * id + 0.5f);
-            q0 = q0 > 15 ? 15 : q0;
-            q1 = q1 > 15 ? 15 : q1;
+            const int q0 = trunc_code((x[j] - min) * id + 0.5f, 15);
+            const int q1 = trunc_code((x[QK4_1 / 2 + j] - min) * id + 0.5f, 15);
             y[b].qs[j] = (uint8_t)(q0 | (q1 << 4));
         }
     }
@@ -119,9 +138,7 @@ void ei_quantize_q5_0(const float *x, void *dst, int64_t n) {
         y[b].d = ei_fp32_to_fp16(d);
         uint32_t qh = 0;
         for (int j = 0; j < QK5_0 / 2; j++) {
-            int q0 = (int)(x[j] * id + 16.5f), q1 = (int)(x[QK5_0 / 2 + j] * id + 16.5f);
-            q0 = q0 < 0 ? 0 : q0 > 31 ? 31 : q0;
-            q1 = q1 < 0 ? 0 : q1 > 31 ? 31 : q1;
+            const int q0 = trunc_code(x[j] * id + 16.5f, 31), q1 = trunc_code(x[QK5_0 / 2 + j] * id + 16.5f, 31);
             y[b].qs[j] = (uint8_t)((q0 & 0x0F) | ((q1 & 0x0F) << 4));
             qh |= ((uint32_t)(q0 & 0x10) >> 4) << j;
             qh |= ((uint32_t)(q1 & 0x10) >> 4) << (j + QK5_0 / 2);
@@ -157,9 +174,8 @@ void ei_quantize_q5_1(const float *x, void *dst, int64_t n) {
         y[b].m = ei_fp32_to_fp16(min);
         uint32_t qh = 0;
         for (int j = 0; j < QK5_1 / 2; j++) {
-            int q0 = (int)((x[j] - min) * id + 0.5f), q1 = (int)((x[QK5_1 / 2 + j] - min) * id + 0.5f);
-            q0 = q0 > 31 ? 31 : q0;
-            q1 = q1 > 31 ? 31 : q1;
+            const int q0 = trunc_code((x[j] - min) * id + 0.5f, 31);
+            const int q1 = trunc_code((x[QK5_1 / 2 + j] - min) * id + 0.5f, 31);
             y[b].qs[j] = (uint8_t)((q0 & 0x0F) | ((q1 & 0x0F) << 4));
             qh |= ((uint32_t)(q0 & 0x10) >> 4) << j;
             qh |= ((uint32_t)(q1 & 0x10) >> 4) << (j + QK5_1 / 2);
@@ -191,7 +207,7 @@ void ei_quantize_q8_0(const float *x, void *dst, int64_t n) {
         for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
         const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
         y[b].d = ei_fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = (int8_t)roundf(x[j] * id);
+        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = round_q8(x[j] * id);
     }
 }
 
@@ -212,10 +228,10 @@ void ei_quantize_q8_1(const float *x, void *dst, int64_t n) {
         y[b].d = ei_fp32_to_fp16(d);
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {
-            y[b].qs[j] = (int8_t)roundf(x[j] * id);
+            y[b].qs[j] = round_q8(x[j] * id);
             sum += y[b].qs[j];
         }
-        y[b].s = ei_fp32_to_fp16((float)sum * d);
+        y[b].s = ei_fp32_to_fp16((float)sum * d); /* the unrounded d, as ggml */
     }
 }
 

@@ -3,19 +3,27 @@
  *
  * Every GGML type id has a row: name, block geometry (so a GGUF reader can
  * size any tensor), and the reference conversions where this library has
- * them. Ids that GGML retired (4, 5, 31-33, 36-38) have no row.
+ * them. Ids that GGML retired (4, 5, 31-33, 36-38) have no row. Sizes are
+ * GGML's (checked against gguf-py's GGML_QUANT_SIZES by tests/test_quant.c).
+ *
+ * ei_dequantize/ei_quantize check their arguments (EI_ERR_ARG: unknown id,
+ * NULL buffer, n negative or not whole blocks) and refuse a type without
+ * reference code with EI_ERR_UNSUPPORTED naming it; they never crash on
+ * the data itself.
  */
 #include "quant/quant.h"
+
+#include <stdint.h>
 
 #include "quant/blocks.h"
 #include "quant/kernels.h"
 #include "util/error.h"
 
-
 static const ei_type_traits table[EI_TYPE_COUNT] = {
     [EI_TYPE_F32] = {"F32", 1, 4, ei_dequantize_f32, ei_quantize_f32},
     [EI_TYPE_F16] = {"F16", 1, 2, ei_dequantize_f16, ei_quantize_f16},
     [EI_TYPE_BF16] = {"BF16", 1, 2, ei_dequantize_bf16, ei_quantize_bf16},
+    [EI_TYPE_F64] = {"F64", 1, 8, ei_dequantize_f64, ei_quantize_f64},
     [EI_TYPE_Q4_0] = {"Q4_0", QK4_0, sizeof(block_q4_0), ei_dequantize_q4_0, ei_quantize_q4_0},
     [EI_TYPE_Q4_1] = {"Q4_1", QK4_1, sizeof(block_q4_1), ei_dequantize_q4_1, ei_quantize_q4_1},
     [EI_TYPE_Q5_0] = {"Q5_0", QK5_0, sizeof(block_q5_0), ei_dequantize_q5_0, ei_quantize_q5_0},
@@ -30,22 +38,24 @@ static const ei_type_traits table[EI_TYPE_COUNT] = {
     [EI_TYPE_Q8_K] = {"Q8_K", QK_K, sizeof(block_q8_K), ei_dequantize_q8_K, ei_quantize_q8_K},
     [EI_TYPE_IQ4_NL] = {"IQ4_NL", QK4_NL, sizeof(block_iq4_nl), ei_dequantize_iq4_nl, ei_quantize_iq4_nl},
     [EI_TYPE_IQ4_XS] = {"IQ4_XS", QK_K, sizeof(block_iq4_xs), ei_dequantize_iq4_xs, ei_quantize_iq4_xs},
-    /* layouts known, no reference code: listed so files can be inspected */
-    [EI_TYPE_IQ2_XXS] = {"IQ2_XXS", QK_K, 66, NULL, NULL},
-    [EI_TYPE_IQ2_XS] = {"IQ2_XS", QK_K, 74, NULL, NULL},
-    [EI_TYPE_IQ3_XXS] = {"IQ3_XXS", QK_K, 98, NULL, NULL},
-    [EI_TYPE_IQ1_S] = {"IQ1_S", QK_K, 50, NULL, NULL},
-    [EI_TYPE_IQ3_S] = {"IQ3_S", QK_K, 110, NULL, NULL},
-    [EI_TYPE_IQ2_S] = {"IQ2_S", QK_K, 82, NULL, NULL},
-    [EI_TYPE_IQ1_M] = {"IQ1_M", QK_K, 56, NULL, NULL},
+    /* Layouts known, no reference code: listed so files can be inspected.
+     * Sizes are ggml-common.h's static_asserts. Integer tensors hold
+     * indices or counts, not weights: converting them to float would only
+     * let a model load that cannot run. */
+    [EI_TYPE_IQ2_XXS] = {"IQ2_XXS", QK_K, 2 + QK_K / 4, NULL, NULL},
+    [EI_TYPE_IQ2_XS] = {"IQ2_XS", QK_K, 2 + QK_K / 4 + QK_K / 32, NULL, NULL},
+    [EI_TYPE_IQ2_S] = {"IQ2_S", QK_K, 2 + QK_K / 4 + QK_K / 16, NULL, NULL},
+    [EI_TYPE_IQ3_XXS] = {"IQ3_XXS", QK_K, 2 + 3 * QK_K / 8, NULL, NULL},
+    [EI_TYPE_IQ3_S] = {"IQ3_S", QK_K, 2 + 13 * QK_K / 32 + 4, NULL, NULL},
+    [EI_TYPE_IQ1_S] = {"IQ1_S", QK_K, 2 + QK_K / 8 + QK_K / 16, NULL, NULL},
+    [EI_TYPE_IQ1_M] = {"IQ1_M", QK_K, QK_K / 8 + QK_K / 16 + QK_K / 32, NULL, NULL},
+    [EI_TYPE_TQ1_0] = {"TQ1_0", QK_K, 2 + QK_K / 64 + (QK_K - 4 * QK_K / 64) / 5, NULL, NULL},
+    [EI_TYPE_TQ2_0] = {"TQ2_0", QK_K, 2 + QK_K / 4, NULL, NULL},
+    [EI_TYPE_MXFP4] = {"MXFP4", 32, 1 + 32 / 2, NULL, NULL},
     [EI_TYPE_I8] = {"I8", 1, 1, NULL, NULL},
     [EI_TYPE_I16] = {"I16", 1, 2, NULL, NULL},
     [EI_TYPE_I32] = {"I32", 1, 4, NULL, NULL},
     [EI_TYPE_I64] = {"I64", 1, 8, NULL, NULL},
-    [EI_TYPE_F64] = {"F64", 1, 8, NULL, NULL},
-    [EI_TYPE_TQ1_0] = {"TQ1_0", QK_K, 54, NULL, NULL},
-    [EI_TYPE_TQ2_0] = {"TQ2_0", QK_K, 66, NULL, NULL},
-    [EI_TYPE_MXFP4] = {"MXFP4", 32, 17, NULL, NULL},
 };
 
 const ei_type_traits *ei_type_traits_of(int t) {
@@ -75,10 +85,14 @@ size_t ei_type_block_bytes(int t) {
     return tt ? tt->block_bytes : 0;
 }
 
+/* 0 also when the size would not fit in size_t: a GGUF reader sizes tensors
+ * from untrusted dimensions and must not see a wrapped-around product. */
 size_t ei_type_row_bytes(int t, int64_t n) {
     const ei_type_traits *tt = ei_type_traits_of(t);
     if (!tt || n < 0 || n % (int64_t)tt->block_size) return 0;
-    return (size_t)(n / (int64_t)tt->block_size) * tt->block_bytes;
+    const uint64_t blocks = (uint64_t)(n / (int64_t)tt->block_size);
+    if (blocks > SIZE_MAX / tt->block_bytes) return 0;
+    return (size_t)blocks * tt->block_bytes;
 }
 
 static ei_status check(int t, const void *a, const void *b, int64_t n, const ei_type_traits **out) {
