@@ -326,6 +326,13 @@ EI_API ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n);
  * NULL if i is out of range. Valid until the next ei_decode. */
 EI_API const float *ei_get_logits(ei_context *c, int32_t i);
 
+/* Continuous batching: one next token for each of n contexts of the same
+ * model, decoded together in one pass (each weight is read once for all of
+ * them), each against its own cache. ctxs[0]'s scratch is used, so n must
+ * not exceed its n_batch; the contexts must be distinct and not full.
+ * Afterwards ei_get_logits(ctxs[i], -1) is the logits of tokens[i]. */
+EI_API ei_status ei_decode_multi(ei_context *const *ctxs, const int32_t *tokens, int32_t n);
+
 /* ------------------------------------------------------------------------ */
 /* Tokens                                                                    */
 /* ------------------------------------------------------------------------ */

@@ -36,7 +36,7 @@ void ei_context_free(ei_context *c) {
         }
         free(c->kv);
     }
-    void *scratch[] = {c->x, c->xb, c->q, c->k, c->v, c->att, c->hb, c->hb2, c->logits};
+    void *scratch[] = {c->x, c->xb, c->q, c->k, c->v, c->att, c->hb, c->hb2, c->logits, c->logits_multi};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) ctx_release(c, scratch[i]);
     free(c->pos);
     free(c->tokens);
@@ -133,7 +133,7 @@ ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n) {
         /* without logits_all every chunk writes its last row to the same
          * place, and the last chunk's is the one that stays */
         float *dst = c->logits_all ? c->logits_host + (size_t)i * n_vocab : c->logits_host;
-        ei_status s = ei_forward(c, tokens + i, len, dst);
+        ei_status s = ei_forward(c, NULL, tokens + i, len, dst);
         if (s) {
             c->n_past = start; /* nothing half-done stays visible */
             c->n_logits = 0;
@@ -143,6 +143,59 @@ ei_status ei_decode(ei_context *c, const int32_t *tokens, int32_t n) {
         c->n_past += len;
     }
     c->n_logits = rows;
+    return EI_OK;
+}
+
+static ei_status reserve_logits_host(ei_context *c, int rows) {
+    if (rows <= c->logits_cap) return EI_OK;
+    float *h = realloc(c->logits_host, (size_t)rows * c->m->cfg.n_vocab * sizeof(float));
+    if (!h) return ei_error(EI_ERR_NOMEM, "out of memory for logits");
+    c->logits_host = h;
+    c->logits_cap = rows;
+    return EI_OK;
+}
+
+ei_status ei_decode_multi(ei_context *const *ctxs, const int32_t *tokens, int32_t n) {
+    if (!ctxs || !tokens) return ei_error(EI_ERR_ARG, "ei_decode_multi: NULL argument");
+    if (n <= 0) return ei_error(EI_ERR_ARG, "ei_decode_multi: empty batch");
+    ei_context *lead = ctxs[0];
+    if (!lead) return ei_error(EI_ERR_ARG, "ei_decode_multi: NULL context");
+    if (n > lead->n_batch)
+        return ei_error(EI_ERR_ARG, "ei_decode_multi: %d rows exceed the first context's batch of %d", n, lead->n_batch);
+    int n_vocab = lead->m->cfg.n_vocab;
+    for (int i = 0; i < n; i++) {
+        ei_context *c = ctxs[i];
+        if (!c || c->m != lead->m) return ei_error(EI_ERR_ARG, "ei_decode_multi: context %d is not of the same model", i);
+        for (int j = 0; j < i; j++)
+            if (ctxs[j] == c) return ei_error(EI_ERR_ARG, "ei_decode_multi: context %d appears twice", i);
+        if (c->n_past >= c->n_ctx)
+            return ei_error(EI_ERR_ARG, "ei_decode_multi: context %d is full (%d positions)", i, c->n_ctx);
+        if (tokens[i] < 0 || tokens[i] >= n_vocab)
+            return ei_error(EI_ERR_ARG, "token %d at index %d is outside the vocabulary of %d", tokens[i], i, n_vocab);
+    }
+    for (int i = 0; i < n; i++) {
+        ei_status s = reserve_logits_host(ctxs[i], i == 0 ? n : 1);
+        if (s) return s;
+    }
+    if (n > lead->multi_cap) {
+        ei_backend *be = lead->m->be;
+        ctx_release(lead, lead->logits_multi);
+        lead->logits_multi = NULL;
+        lead->multi_cap = 0;
+        ei_status s = be->ops->alloc(be, (size_t)n * n_vocab * sizeof(float), (void **)&lead->logits_multi);
+        if (s) return s;
+        lead->multi_cap = n;
+    }
+    /* all rows' logits land in the lead's host buffer, then move to their owners */
+    ei_status s = ei_forward(lead, ctxs, tokens, n, lead->logits_host);
+    for (int i = 0; i < n; i++) ctxs[i]->n_logits = 0;
+    if (s) return s;
+    for (int i = n - 1; i >= 0; i--) { /* backwards: row 0 is already in place */
+        ei_context *c = ctxs[i];
+        if (i) memcpy(c->logits_host, lead->logits_host + (size_t)i * n_vocab, (size_t)n_vocab * sizeof(float));
+        c->tokens[c->n_past++] = tokens[i];
+        c->n_logits = 1;
+    }
     return EI_OK;
 }
 

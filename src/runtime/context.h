@@ -26,14 +26,20 @@ struct ei_context {
     float *hb2;    /* (n_batch, n_ff) up */
     float *logits; /* (n_batch or 1, n_vocab) on the backend */
     int32_t *pos;  /* (n_batch) host: positions of the rows */
+    float *logits_multi; /* (multi_cap, n_vocab) on the backend: ei_decode_multi's logits */
+    int multi_cap;
 
     float *logits_host; /* (logits_cap, n_vocab) host copy */
     int logits_cap;     /* rows logits_host can hold */
     int n_logits;       /* rows of logits from the last decode */
 };
 
-/* One forward pass of n <= n_batch tokens at positions n_past.. (forward.c).
- * Writes logits for the last row, or for all rows when logits_all. */
-ei_status ei_forward(ei_context *c, const int32_t *tokens, int n, float *logits_out);
+/* One forward pass of n <= n_batch tokens (forward.c), using c's scratch.
+ * owners NULL: the tokens continue c's sequence at positions n_past..;
+ * logits for the last row, or for all rows when logits_all. Otherwise row i
+ * is the next token of context owners[i] (all of c's model), read and
+ * written in that context's cache, and every row gets logits (in
+ * c->logits_multi, which must hold n rows). The caller advances n_past. */
+ei_status ei_forward(ei_context *c, ei_context *const *owners, const int32_t *tokens, int n, float *logits_out);
 
 #endif

@@ -35,16 +35,35 @@ static ei_rope_params rope_for_layer(const ei_model *m, int il) {
     return p;
 }
 
-ei_status ei_forward(ei_context *ctx, const int32_t *tokens, int n, float *logits_out) {
+/* The cache side of attention for one layer: store the new keys and values
+ * and attend. One sequence: every row in ctx's cache. Several (owners):
+ * row i belongs to owners[i] and sees only that context's cache. */
+static void attend(ei_context *ctx, ei_context *const *owners, int n, int il, const ei_attn_params *ap) {
+    const ei_backend_ops *op = ctx->m->be->ops;
+    ei_backend *be = ctx->m->be;
+    const int wq = ap->n_head * ap->head_dim, wkv = ap->n_head_kv * ap->head_dim;
+    if (!owners) {
+        op->kv_store(be, &ctx->kv[il], ctx->k, ctx->v, n, wkv, ctx->pos);
+        op->attention(be, ctx->q, ctx->pos, n, &ctx->kv[il], ctx->n_past + n, ap, ctx->att);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        ei_kv_layer *kv = &owners[i]->kv[il];
+        op->kv_store(be, kv, ctx->k + (size_t)i * wkv, ctx->v + (size_t)i * wkv, 1, wkv, &ctx->pos[i]);
+        op->attention(be, ctx->q + (size_t)i * wq, &ctx->pos[i], 1, kv, ctx->pos[i] + 1, ap,
+                      ctx->att + (size_t)i * wq);
+    }
+}
+
+ei_status ei_forward(ei_context *ctx, ei_context *const *owners, const int32_t *tokens, int n, float *logits_out) {
     ei_model *m = ctx->m;
     const ei_model_config *c = &m->cfg;
     ei_backend *be = m->be;
     const ei_backend_ops *op = be->ops;
     const int e = c->n_embd, hd = c->head_dim;
     const int wq = c->n_head * hd, wkv = c->n_head_kv * hd;
-    const int n_kv = ctx->n_past + n; /* cache rows visible after this batch */
 
-    for (int i = 0; i < n; i++) ctx->pos[i] = ctx->n_past + i;
+    for (int i = 0; i < n; i++) ctx->pos[i] = owners ? owners[i]->n_past : ctx->n_past + i;
 
     /* embed: x[i] = token_embd[tokens[i]] (* sqrt(n_embd) for gemma) */
     op->get_rows(be, &m->tok_embd, tokens, n, ctx->x);
@@ -70,8 +89,6 @@ ei_status ei_forward(ei_context *ctx, const int32_t *tokens, int n, float *logit
         ei_rope_params rp = rope_for_layer(m, il);
         op->rope(be, ctx->q, n, c->n_head, hd, ctx->pos, &rp);
         op->rope(be, ctx->k, n, c->n_head_kv, hd, ctx->pos, &rp);
-        op->kv_store(be, &ctx->kv[il], ctx->k, ctx->v, n, wkv, ctx->pos);
-
         ei_attn_params ap = {
             .n_head = c->n_head,
             .n_head_kv = c->n_head_kv,
@@ -80,7 +97,7 @@ ei_status ei_forward(ei_context *ctx, const int32_t *tokens, int n, float *logit
             .softcap = c->attn_softcap,
             .window = c->sliding_window > 0 && c->swa_layer[il] ? c->sliding_window : 0,
         };
-        op->attention(be, ctx->q, ctx->pos, n, &ctx->kv[il], n_kv, &ap, ctx->att);
+        attend(ctx, owners, n, il, &ap);
         op->matmul(be, &L->wo, ctx->att, n, ctx->xb);
         if (L->post_attn_norm) op->rms_norm(be, ctx->xb, L->post_attn_norm, n, e, c->norm_eps, ctx->xb);
         op->add(be, ctx->x, ctx->xb, (int64_t)n * e, ctx->x);
@@ -96,10 +113,11 @@ ei_status ei_forward(ei_context *ctx, const int32_t *tokens, int n, float *logit
     }
 
     /* ---- output: only the rows whose logits are wanted ---- */
-    int first = ctx->logits_all ? 0 : n - 1, rows = n - first;
+    int first = ctx->logits_all || owners ? 0 : n - 1, rows = n - first;
     float *xo = ctx->x + (size_t)first * e;
     op->rms_norm(be, xo, m->output_norm, rows, e, c->norm_eps, xo);
-    op->matmul(be, &m->output, xo, rows, ctx->logits);
-    if (c->final_softcap > 0) op->softcap(be, ctx->logits, (int64_t)rows * c->n_vocab, c->final_softcap);
-    return op->download(be, logits_out, ctx->logits, (size_t)rows * c->n_vocab * sizeof(float));
+    float *logits = owners ? ctx->logits_multi : ctx->logits;
+    op->matmul(be, &m->output, xo, rows, logits);
+    if (c->final_softcap > 0) op->softcap(be, logits, (int64_t)rows * c->n_vocab, c->final_softcap);
+    return op->download(be, logits_out, logits, (size_t)rows * c->n_vocab * sizeof(float));
 }
