@@ -1,11 +1,13 @@
 /*
- * cpu_backend.c — the reference CPU backend: plain C kernels built on the
- * scalar type table (quant/), spread over a thread pool.
+ * cpu_backend.c — the CPU backend: plain C kernels built on the scalar type
+ * table (quant/), spread over a thread pool, and matrix products through
+ * the integer dot products of vec_dot.h (scalar, AVX2 or AVX-512, chosen
+ * at startup).
  *
- * This backend is the ground truth the SIMD and GPU backends are compared
- * with, so it favours clarity: a weight row is dequantized to f32 and dotted
- * with the f32 activations. Results do not depend on the thread count: every
- * output element is computed by one task in a fixed order.
+ * Matrix products compute what ggml's CPU backend computes: activations
+ * quantized to the weight type's partner type, integer block sums, the same
+ * scale rounding. Results do not depend on the thread count: every output
+ * element is computed by one task in a fixed order.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,8 +15,7 @@
 
 #include "runtime/backends.h"
 #include "backends/cpu/threadpool.h"
-#include "quant/blocks.h"
-#include "quant/fp16.h"
+#include "backends/cpu/vec_dot.h"
 #include "quant/quant.h"
 #include "util/error.h"
 
@@ -82,145 +83,104 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
         dequantize_row(w->type, (const char *)w->data + (size_t)ids[i] * rb, out + (size_t)i * w->ne[0], w->ne[0]);
 }
 
-/* ---- matmul ------------------------------------------------------------- */
+/* ---- matmul -------------------------------------------------------------
+ *
+ * The activations are quantized once per call to the type ggml pairs with
+ * the weight type (vec_dot.h), then every output is one call of the
+ * dispatched integer dot product. Work is split into tasks of MATMUL_CHUNK
+ * output rows x up to MATMUL_GROUP activation rows; a task walks its
+ * activation rows in tiles of EI_VEC_DOT_MAX_ROWS, so each weight block
+ * is unpacked once per tile and the chunk of weight rows stays in cache
+ * across the tiles. Tasks sharing a group of activation rows are numbered
+ * consecutively, so the group stays in cache too. Each output element is
+ * computed by one kernel call whose result does not depend on the tile it
+ * was in: outputs do not depend on the thread count. With one activation
+ * row (generation) a task takes its weight rows four at a time where the
+ * type has a several-rows kernel (same bits as one row at a time).
+ *
+ * Types without a kernel (F64) take the reference path: each weight row
+ * dequantized to f32 and dotted with the exact f32 activations. */
 
-/* Output rows are handed out in chunks; each chunk dequantizes one weight row
- * at a time and applies it to every input row. */
 #define MATMUL_CHUNK 16
+#define MATMUL_GROUP 64
 
 typedef struct matmul_job {
     const ei_tensor *w;
-    const float *x;
-    float *y;
+    const float *x;          /* (rows, n) f32 input: quantize tasks, reference path */
+    void *a;                 /* (rows, a_stride bytes) quantized activations */
+    size_t a_stride, w_row_bytes;
+    float *y;                /* (rows, n_out) */
     int rows;
-    size_t row_bytes;
+    int64_t n_chunks;        /* output chunks per activation group */
+    ei_vec_dot_fn dot;
+    ei_vec_dot_rows_fn dot_rows; /* one activation row: several weight rows per call, or NULL */
+    ei_act_quantize_fn quantize;
 } matmul_job;
 
-static void matmul_task(void *ctx, int64_t chunk) {
+static void quantize_task(void *ctx, int64_t r) {
+    const matmul_job *j = ctx;
+    j->quantize(j->x + (size_t)r * j->w->ne[0], (char *)j->a + (size_t)r * j->a_stride, j->w->ne[0]);
+}
+
+static void matmul_task(void *ctx, int64_t task) {
+    const matmul_job *j = ctx;
+    const int64_t n = j->w->ne[0], n_out = j->w->ne[1];
+    const int64_t chunk = task % j->n_chunks, group = task / j->n_chunks;
+    const int64_t o0 = chunk * MATMUL_CHUNK, o1 = o0 + MATMUL_CHUNK < n_out ? o0 + MATMUL_CHUNK : n_out;
+    const int r0 = (int)(group * MATMUL_GROUP), r1 = r0 + MATMUL_GROUP < j->rows ? r0 + MATMUL_GROUP : j->rows;
+    if (j->rows == 1 && j->dot_rows) { /* generation: weight rows in fours against the one input row */
+        for (int64_t o = o0; o < o1; o += EI_VEC_DOT_MAX_ROWS) {
+            const int nw = o1 - o < EI_VEC_DOT_MAX_ROWS ? (int)(o1 - o) : EI_VEC_DOT_MAX_ROWS;
+            j->dot_rows(n, (const char *)j->w->data + (size_t)o * j->w_row_bytes, j->w_row_bytes, nw, j->a, j->y + o);
+        }
+        return;
+    }
+    for (int r = r0; r < r1; r += EI_VEC_DOT_MAX_ROWS) {
+        const int nr = r1 - r < EI_VEC_DOT_MAX_ROWS ? r1 - r : EI_VEC_DOT_MAX_ROWS;
+        const char *a = (const char *)j->a + (size_t)r * j->a_stride;
+        for (int64_t o = o0; o < o1; o++) {
+            float s[EI_VEC_DOT_MAX_ROWS];
+            j->dot(n, (const char *)j->w->data + (size_t)o * j->w_row_bytes, a, j->a_stride, nr, s);
+            for (int t = 0; t < nr; t++) j->y[(size_t)(r + t) * n_out + o] = s[t];
+        }
+    }
+}
+
+static void reference_task(void *ctx, int64_t chunk) {
     const matmul_job *j = ctx;
     int64_t n_in = j->w->ne[0], n_out = j->w->ne[1];
     int64_t o0 = chunk * MATMUL_CHUNK, o1 = o0 + MATMUL_CHUNK < n_out ? o0 + MATMUL_CHUNK : n_out;
     float *row = malloc((size_t)n_in * sizeof *row);
     if (!row) return; /* cannot happen in practice; the output keeps its old values */
     for (int64_t o = o0; o < o1; o++) {
-        dequantize_row(j->w->type, (const char *)j->w->data + (size_t)o * j->row_bytes, row, n_in);
+        dequantize_row(j->w->type, (const char *)j->w->data + (size_t)o * j->w_row_bytes, row, n_in);
         for (int r = 0; r < j->rows; r++) j->y[(size_t)r * n_out + o] = dot_f32(j->x + (size_t)r * n_in, row, n_in);
     }
     free(row);
 }
 
-/* The type the activations are rounded to before a dot product with a weight
- * of type t: GGML's choice (its "vec_dot_type"), so our products round like
- * llama.cpp's and the integer SIMD kernels have an exact reference. */
-static ei_type activation_type(ei_type t) {
-    switch (t) {
-    case EI_TYPE_F16: return EI_TYPE_F16;
-    case EI_TYPE_BF16: return EI_TYPE_BF16;
-    case EI_TYPE_Q4_0: case EI_TYPE_Q5_0: case EI_TYPE_Q8_0: case EI_TYPE_IQ4_NL: return EI_TYPE_Q8_0;
-    case EI_TYPE_Q4_1: case EI_TYPE_Q5_1: return EI_TYPE_Q8_1;
-    case EI_TYPE_Q2_K: case EI_TYPE_Q3_K: case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: case EI_TYPE_Q6_K:
-    case EI_TYPE_IQ4_XS: return EI_TYPE_Q8_K;
-    default: return EI_TYPE_F32;
-    }
-}
-
-/* x rounded through the activation type: quantize, then dequantize. The
- * result equals the integer dot product's inputs exactly. NULL if no rounding
- * is needed (or memory is short: then the exact f32 inputs are used). */
-static float *round_activations(ei_type act, const float *x, int rows, int64_t n) {
-    if (act == EI_TYPE_F32) return NULL;
-    const ei_type_traits *tt = ei_type_traits_of(act);
-    float *xr = malloc(sizeof(float) * (size_t)n * (size_t)rows);
-    void *tmp = malloc(ei_type_row_bytes(act, n));
-    if (!xr || !tmp) {
-        free(xr);
-        free(tmp);
-        return NULL;
-    }
-    for (int r = 0; r < rows; r++) {
-        tt->quantize(x + (size_t)r * n, tmp, n);
-        tt->dequantize(tmp, xr + (size_t)r * n, n);
-    }
-    free(tmp);
-    return xr;
-}
-
-/* ---- Q4_1 / Q5_1 against Q8_1: the integer dot product ------------------
- *
- * For weights with a minimum, d_w q_w + m_w, GGML adds m_w times the
- * activation block's sum s_a, which Q8_1 stores rounded to f16. That
- * rounding moves logits measurably (SmolLM2 is Q4_1), so these two types
- * are computed as GGML computes them: per block, d_w d_a sum(q_w q_a) +
- * m_w s_a. */
-
-static float dot_q4_1_q8_1(const block_q4_1 *w, const block_q8_1 *a, int64_t nb) {
-    float sum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        int sumi = 0;
-        for (int j = 0; j < QK4_1 / 2; j++)
-            sumi += (w[b].qs[j] & 0x0F) * a[b].qs[j] + (w[b].qs[j] >> 4) * a[b].qs[j + QK4_1 / 2];
-        sum += ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d) * (float)sumi +
-               ei_fp16_to_fp32(w[b].m) * ei_fp16_to_fp32(a[b].s);
-    }
-    return sum;
-}
-
-static float dot_q5_1_q8_1(const block_q5_1 *w, const block_q8_1 *a, int64_t nb) {
-    float sum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        uint32_t qh;
-        memcpy(&qh, w[b].qh, 4);
-        int sumi = 0;
-        for (int j = 0; j < QK5_1 / 2; j++) {
-            int q0 = (w[b].qs[j] & 0x0F) | (int)(((qh >> j) & 1) << 4);
-            int q1 = (w[b].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
-            sumi += q0 * a[b].qs[j] + q1 * a[b].qs[j + QK5_1 / 2];
-        }
-        sum += ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d) * (float)sumi +
-               ei_fp16_to_fp32(w[b].m) * ei_fp16_to_fp32(a[b].s);
-    }
-    return sum;
-}
-
-typedef struct q8_1_job {
-    const ei_tensor *w;
-    const block_q8_1 *a; /* (rows, nb) */
-    float *y;
-    int rows;
-    size_t row_bytes;
-} q8_1_job;
-
-static void q8_1_task(void *ctx, int64_t chunk) {
-    const q8_1_job *j = ctx;
-    int64_t n_out = j->w->ne[1], nb = j->w->ne[0] / QK8_1;
-    int64_t o0 = chunk * MATMUL_CHUNK, o1 = o0 + MATMUL_CHUNK < n_out ? o0 + MATMUL_CHUNK : n_out;
-    for (int64_t o = o0; o < o1; o++) {
-        const void *wr = (const char *)j->w->data + (size_t)o * j->row_bytes;
-        for (int r = 0; r < j->rows; r++)
-            j->y[(size_t)r * n_out + o] = j->w->type == EI_TYPE_Q4_1 ? dot_q4_1_q8_1(wr, j->a + r * nb, nb)
-                                                                     : dot_q5_1_q8_1(wr, j->a + r * nb, nb);
-    }
-}
-
-/* true if done here (the types above, memory permitting) */
-static bool matmul_q8_1(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
-    if (w->type != EI_TYPE_Q4_1 && w->type != EI_TYPE_Q5_1) return false;
-    int64_t n = w->ne[0], nb = n / QK8_1;
-    block_q8_1 *a = malloc(sizeof *a * (size_t)nb * (size_t)rows);
-    if (!a) return false;
-    for (int r = 0; r < rows; r++) ei_type_traits_of(EI_TYPE_Q8_1)->quantize(x + (size_t)r * n, a + r * nb, n);
-    q8_1_job j = {w, a, y, rows, ei_type_row_bytes(w->type, n)};
-    ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, q8_1_task, &j);
-    free(a);
-    return true;
-}
-
 static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
-    if (matmul_q8_1(be, w, x, rows, y)) return;
-    float *xr = round_activations(activation_type(w->type), x, rows, w->ne[0]);
-    matmul_job j = {w, xr ? xr : x, y, rows, ei_type_row_bytes(w->type, w->ne[0])};
-    ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, matmul_task, &j);
-    free(xr);
+    if (rows <= 0 || w->ne[1] <= 0) return;
+    const ei_vec_dot_table *vt = ei_vec_dot_selected();
+    const ei_type act = ei_vec_dot_act_type(w->type);
+    matmul_job j = {.w = w, .x = x, .y = y, .rows = rows, .w_row_bytes = ei_type_row_bytes(w->type, w->ne[0])};
+    const int64_t n_chunks = (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK;
+    if (act != EI_TYPE_COUNT && vt->dot[w->type] && vt->quantize[act]) {
+        j.a_stride = ei_vec_dot_act_row_bytes(act, w->ne[0]);
+        if (j.a_stride && (size_t)rows <= SIZE_MAX / j.a_stride) j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
+    }
+    if (!j.a) { /* no kernel for this type (or no memory): the reference path */
+        ei_pool_run(pool_of(be), n_chunks, reference_task, &j);
+        return;
+    }
+    j.dot = vt->dot[w->type];
+    j.dot_rows = vt->dot_rows[w->type];
+    j.quantize = vt->quantize[act];
+    j.n_chunks = n_chunks;
+    ei_pool_run(pool_of(be), rows, quantize_task, &j);
+    const int64_t n_groups = (rows + MATMUL_GROUP - 1) / MATMUL_GROUP;
+    ei_pool_run(pool_of(be), n_groups * n_chunks, matmul_task, &j);
+    free(j.a);
 }
 
 /* ---- element-wise and row ops ------------------------------------------- */
