@@ -268,6 +268,8 @@ typedef struct ei_context ei_context;
 typedef struct ei_model_params {
     int n_threads;    /* worker threads for the CPU backend; <= 0: physical cores */
     int n_gpu_layers; /* layers placed on a GPU backend; 0 until one is built */
+    bool vocab_only;  /* load the vocabulary only (no weights, no architecture check): for tokenizing;
+                         ei_context_new refuses such a model */
 } ei_model_params;
 
 EI_API ei_model_params ei_model_default_params(void);

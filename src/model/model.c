@@ -202,6 +202,17 @@ static ei_status bind_all(ei_model *m) {
     return EI_OK;
 }
 
+/* vocab_only: the tokenizer and the architecture's name, nothing else. */
+static ei_status load_vocab_only(ei_model *m) {
+    m->vocab_only = true;
+    const char *arch = NULL;
+    if (ei_gguf_get_str(m->gguf, "general.architecture", &arch) == EI_OK)
+        snprintf(m->cfg.arch_name, sizeof m->cfg.arch_name, "%s", arch);
+    ei_status s = ei_vocab_load(m->gguf, &m->vocab);
+    if (!s) m->cfg.n_vocab = ei_vocab_n_tokens(m->vocab);
+    return s;
+}
+
 ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **out) {
     if (!path || !out) return ei_error(EI_ERR_ARG, "ei_model_load: NULL argument");
     *out = NULL;
@@ -214,10 +225,15 @@ ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **o
         free(m);
         return s;
     }
-    s = ei_model_config_load(m->gguf, &m->cfg);
     m->n_threads = p->n_threads > 0 ? p->n_threads : physical_cores();
-    if (!s) s = ei_cpu_backend_new(m->n_threads, &m->be);
-    if (!s) s = bind_all(m);
+    if (p->vocab_only) {
+        s = load_vocab_only(m);
+    } else {
+        s = ei_model_config_load(m->gguf, &m->cfg);
+        if (!s) s = ei_cpu_backend_new(m->n_threads, &m->be);
+        if (!s) s = bind_all(m);
+        if (!s) s = ei_vocab_load(m->gguf, &m->vocab);
+    }
     if (s) {
         ei_model_free(m);
         return ei_error_prefix(s, "%s", path);
@@ -231,6 +247,7 @@ void ei_model_free(ei_model *m) {
     for (int i = 0; i < m->n_owned; i++) m->be->ops->release(m->be, m->owned[i]);
     free(m->owned);
     free(m->layers);
+    ei_vocab_free(m->vocab);
     if (m->be) m->be->ops->free(m->be);
     ei_gguf_close(m->gguf);
     free(m);

@@ -7,6 +7,7 @@
 
 #include "model/config.h"
 #include "runtime/backend.h"
+#include "tokenizer/vocab.h"
 
 /* One transformer block's weights. Matrices are [n_in -> n_out] as ei_tensor
  * with ne[0] = n_in, ne[1] = n_out. Vectors (norms, biases) are f32 on the
@@ -38,6 +39,8 @@ struct ei_model {
     int n_owned, cap_owned;
     uint64_t n_params, n_bytes;
     int n_threads;
+    ei_vocab *vocab;             /* the tokenizer (tokenizer.ggml.* keys) */
+    bool vocab_only;             /* loaded with ei_model_params.vocab_only: no weights */
 };
 
 #endif

@@ -47,6 +47,7 @@ void ei_context_free(ei_context *c) {
 ei_status ei_context_new(ei_model *m, const ei_context_params *p, ei_context **out) {
     if (!m || !out) return ei_error(EI_ERR_ARG, "ei_context_new: NULL argument");
     *out = NULL;
+    if (m->vocab_only) return ei_error(EI_ERR_ARG, "ei_context_new: the model was loaded vocab_only (no weights)");
     ei_context_params defaults = ei_context_default_params();
     if (!p) p = &defaults;
     const ei_model_config *cfg = &m->cfg;
