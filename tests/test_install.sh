@@ -32,4 +32,19 @@ fi
 echo "not a gguf" > "$prefix/bad.gguf"
 if "$prefix/summary" "$prefix/bad.gguf" 2>"$prefix/err"; then echo "bad file accepted"; exit 1; fi
 grep -q "bad magic" "$prefix/err"
+# the generation example: a complete program over the public API
+cc ${EI_EXTRA_CFLAGS:-} -std=c11 -Wall -Wextra -Werror $cflags "$EI_SOURCE_DIR/docs/examples/chat_once.c" \
+   $(pkg-config --libs edgeinfer) -Wl,-rpath,"$libdir" -o "$prefix/chat_once"
+tiny="$EI_BINARY_DIR/models/arch/llama.gguf"
+if [ -f "$tiny" ]; then
+  out=$("$prefix/chat_once" --raw "$tiny" "hello" 8 2>"$prefix/err")
+  grep -q "generated" "$prefix/err" || { echo "chat_once: no summary: $(cat "$prefix/err")"; exit 1; }
+  [ "$out" = "$("$prefix/chat_once" --raw "$tiny" "hello" 8 2>/dev/null)" ] || { echo "chat_once not deterministic"; exit 1; }
+fi
+smol="${EDGEINFER_HOME:-$HOME/.cache/edgeinfer}/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+if [ -f "$smol" ]; then
+  "$prefix/chat_once" "$smol" "Say hello." 16 > "$prefix/answer" 2>/dev/null
+  [ -s "$prefix/answer" ] || { echo "chat_once: empty answer"; exit 1; }
+fi
+if "$prefix/chat_once" "$prefix/bad.gguf" hi 2>/dev/null; then echo "chat_once accepted a bad file"; exit 1; fi
 echo "install + pkg-config example: ok"

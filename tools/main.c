@@ -14,7 +14,12 @@ typedef struct verb {
 } verb;
 
 static const verb verbs[] = {
+    {"run", cmd_run, "chat with a model in the terminal, or answer one prompt (-p)"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions, ...)"},
     {"info", cmd_info, "print a GGUF file's metadata and tensor table"},
+    {"tokenize", cmd_tokenize, "text -> token ids with a model's vocabulary (flags like llama-tokenize)"},
+    {"bench", cmd_bench, "prompt and generation speed (like llama-bench)"},
+    {"perplexity", cmd_perplexity, "perplexity and KL divergence over a text (like llama-perplexity)"},
 };
 
 static void usage(FILE *f) {
