@@ -55,6 +55,17 @@ grep -q "tok/s" "$tmp/e1" || fail "no speed line on stderr"
 "$bin" run -m "$tiny" -p "hello" -n 12 --temp 1 -s 42 > "$tmp/s2" 2>/dev/null
 cmp -s "$tmp/s1" "$tmp/s2" || fail "same seed, different text"
 
+# logit bias: a huge bias on one token makes every answer token that token
+"$bin" run -m "$tiny" --raw -p "hello" -n 6 --temp 0 -q -l 100+100 > "$tmp/b1" 2>/dev/null
+"$bin" run -m "$tiny" --raw -p "hello" -n 1 --temp 0 -q -l 100+100 > "$tmp/b0" 2>/dev/null
+piece=$(head -c -1 "$tmp/b0")
+[ "$(head -c -1 "$tmp/b1")" = "$piece$piece$piece$piece$piece$piece" ] || fail "logit bias not applied"
+# q8_0 KV cache: the same greedy start on a real model
+if [ -f "$models/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
+  out=$("$bin" run -m "$models/SmolLM2-135M-Instruct.Q4_1.gguf" --raw -p "The capital of France is" -n 3 --temp 0 -q -ctk q8_0)
+  [ "$out" = " Paris." ] || fail "q8_0 KV cache: got '$out'"
+fi
+
 # ---- interactive, through a pipe ---------------------------------------------
 printf '/system You are terse.\nhi\n/save %s\n/clear\n/load %s\nagain\n/bye\n' "$tmp/conv.json" "$tmp/conv.json" |
   "$bin" run -m "$tiny" -n 4 --temp 0 > "$tmp/i.out" 2> "$tmp/i.err" || fail "interactive run failed: $(cat "$tmp/i.err")"

@@ -393,6 +393,7 @@ int cmd_run(int argc, char **argv) {
     }
     ei_context_params cp = ei_context_default_params();
     cp.n_ctx = a.n_ctx;
+    cp.kv_type = a.kv_type;
     if (ei_context_new(s.m, &cp, &s.ctx)) {
         fprintf(stderr, "edgeinfer: %s\n", ei_last_error());
         ei_model_free(s.m);

@@ -4,6 +4,8 @@
 #include "run_args.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ static void usage(FILE *f) {
             "  --repeat-penalty F      (default 1.0, off)  --repeat-last-n N (default 64)\n"
             "  --presence-penalty F    --frequency-penalty F\n"
             "  --stop TEXT             stop before TEXT (repeatable)\n"
+            "  -l, --logit-bias T+B    add B to token T's logit (15043+1; 2-inf bans it; repeatable)\n"
+            "  -ctk, --cache-type-k T  KV cache type: f16 (default), q8_0, f32\n"
             "  -ngl, --n-gpu-layers N  layers on the GPU (accepted; CPU only for now)\n"
             "  -q, --quiet             no speed line after each answer\n");
 }
@@ -42,6 +46,32 @@ static int num(const char *flag, const char *v, double lo, double hi, double *ou
     }
     *out = x;
     return 0;
+}
+
+/* llama.cpp's TOKEN_ID(+/-)BIAS: "15043+1", "15043-0.5", "2-inf". */
+static int parse_bias(const char *v, run_args *a) {
+    if (a->sampling.n_logit_bias == RUN_MAX_BIAS) {
+        fprintf(stderr, "edgeinfer run: at most %d --logit-bias entries\n", RUN_MAX_BIAS);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long tok = strtol(v, &end, 10);
+    double bias;
+    if (errno || end == v || tok < 0 || tok > INT32_MAX || (*end != '+' && *end != '-')) goto bad;
+    if (!strcmp(end, "-inf")) {
+        bias = -INFINITY;
+    } else {
+        char *e2;
+        bias = strtod(end, &e2);
+        if (e2 == end || *e2 || !isfinite(bias)) goto bad;
+    }
+    a->bias[a->sampling.n_logit_bias++] = (ei_logit_bias){(int32_t)tok, (float)bias};
+    a->sampling.logit_bias = a->bias;
+    return 0;
+bad:
+    fprintf(stderr, "edgeinfer run: --logit-bias: '%s' is not TOKEN_ID(+/-)BIAS, e.g. 15043+1 or 2-inf\n", v);
+    return -1;
 }
 
 int run_args_parse(int argc, char **argv, run_args *a) {
@@ -90,6 +120,17 @@ int run_args_parse(int argc, char **argv, run_args *a) {
                 return 2;
             }
             a->stop[a->n_stop++] = strdup(v);
+        } else if (!strcmp(f, "-l") || !strcmp(f, "--logit-bias")) {
+            if (parse_bias(v, a)) return 2;
+        } else if (!strcmp(f, "-ctk") || !strcmp(f, "--cache-type-k") || !strcmp(f, "-ctv") ||
+                   !strcmp(f, "--cache-type-v")) {
+            if (!strcmp(v, "f16")) a->kv_type = EI_KV_F16;
+            else if (!strcmp(v, "q8_0")) a->kv_type = EI_KV_Q8_0;
+            else if (!strcmp(v, "f32")) a->kv_type = EI_KV_F32;
+            else {
+                fprintf(stderr, "edgeinfer run: %s: '%s' is not one of f16, q8_0, f32\n", f, v);
+                return 2;
+            }
         } else {
             fprintf(stderr, "edgeinfer run: unknown option '%s'\n", f);
             usage(stderr);

@@ -10,6 +10,7 @@
 #include "edgeinfer.h"
 
 #define RUN_MAX_STOP 16
+#define RUN_MAX_BIAS 64
 
 typedef struct run_args {
     const char *model_arg;     /* -m: file or catalog name */
@@ -26,6 +27,8 @@ typedef struct run_args {
     ei_sampler_params sampling;
     char *stop[RUN_MAX_STOP];  /* --stop, repeatable */
     int n_stop;
+    ei_logit_bias bias[RUN_MAX_BIAS]; /* -l/--logit-bias, repeatable */
+    ei_kv_type kv_type;        /* -ctk/--cache-type-k: f16 (default), q8_0, f32 */
 } run_args;
 
 /* Returns -1 when the command should go on, else the exit code to return
