@@ -110,7 +110,7 @@ static ei_chat_message *conv_view(const conversation *cv, size_t *n) {
     if (!v) return NULL;
     size_t k = 0;
     if (cv->system) v[k++] = (ei_chat_message){"system", cv->system};
-    memcpy(v + k, cv->msgs, cv->n * sizeof *v);
+    if (cv->n) memcpy(v + k, cv->msgs, cv->n * sizeof *v);
     *n = k + cv->n;
     return v;
 }
