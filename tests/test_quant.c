@@ -313,6 +313,35 @@ static void test_fp16_conversions(void **state) {
     for (int i = 0; i < 64; i++) assert_memory_equal(&(float){ei_bf16_to_fp32(h[i])}, &y[i], 4);
 }
 
+/* The row conversions (F16C where the CPU has it) against the portable
+ * element-by-element ones: every f16 pattern, and a million f32 patterns
+ * (random bits: NaNs, infinities, subnormals, ties) at odd lengths. */
+static void test_fp16_rows_all_patterns(void **state) {
+    (void)state;
+    enum { N = 1 << 16 };
+    uint16_t *h = malloc(N * 2), *h2 = malloc(N * 2);
+    float *y = malloc(N * 4), *y2 = malloc(N * 4), *x = malloc(N * 4);
+    assert_true(h && h2 && y && y2 && x);
+    for (uint32_t i = 0; i < N; i++) h[i] = (uint16_t)i;
+    ei_fp16_to_fp32_row(h, y, N);
+    ei_fp16_to_fp32_row_ref(h, y2, N);
+    assert_memory_equal(y, y2, N * 4);
+    uint64_t seed = 77;
+    for (int round = 0; round < 16; round++) {
+        for (int i = 0; i < N; i++) x[i] = ei_bits_f32((uint32_t)tu_rand_u64(&seed));
+        for (int i = 0; i < N; i += 97) x[i] = ei_bits_f32((uint32_t)(tu_rand_u64(&seed) & 0x8FFFFFFF) | 0x37000000); /* near f16 range */
+        const int n = N - round; /* odd tails */
+        ei_fp32_to_fp16_row(x, h, n);
+        ei_fp32_to_fp16_row_ref(x, h2, n);
+        assert_memory_equal(h, h2, (size_t)n * 2);
+    }
+    free(h);
+    free(h2);
+    free(y);
+    free(y2);
+    free(x);
+}
+
 static void test_f32_f64_exact(void **state) {
     (void)state;
     uint64_t seed = 5;
@@ -453,6 +482,7 @@ int main(void) {
         cmocka_unit_test(test_roundtrip_gaussian_rmse),
         cmocka_unit_test(test_activation_block_sums),
         cmocka_unit_test(test_fp16_conversions),
+        cmocka_unit_test(test_fp16_rows_all_patterns),
         cmocka_unit_test(test_f32_f64_exact),
         cmocka_unit_test(test_table_and_errors),
         cmocka_unit_test(test_unsupported_types_are_named),

@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "runtime/backends.h"
+#include "backends/cpu/packed.h"
 #include "backends/cpu/threadpool.h"
 #include "backends/cpu/vec_dot.h"
+#include "quant/fp16.h"
 #include "quant/quant.h"
 #include "util/error.h"
 
@@ -62,13 +64,7 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
     return sum;
 }
 
-static float round_f16(float x) {
-    uint16_t h;
-    const ei_type_traits *t = ei_type_traits_of(EI_TYPE_F16);
-    t->quantize(&x, &h, 1);
-    t->dequantize(&h, &x, 1);
-    return x;
-}
+static float round_f16(float x) { return ei_fp16_to_fp32(ei_fp32_to_fp16(x)); }
 
 static void dequantize_row(ei_type type, const void *src, float *dst, int64_t n) {
     ei_type_traits_of(type)->dequantize(src, dst, n);
@@ -159,8 +155,102 @@ static void reference_task(void *ctx, int64_t chunk) {
     free(row);
 }
 
+/* ---- packed weights (packed.h) -------------------------------------------
+ *
+ * A weight the CPU can pack is repacked once at load into row groups of
+ * 16; its products then run the packed kernels. Work is split into tasks
+ * of PACKED_CHUNK groups x up to PACKED_COLS activation rows; a task walks
+ * its groups and, for each, its activation rows PACK_COLS at a time, so a
+ * group's weights stay in cache while they serve every row of the task. */
+
+#define PACKED_CHUNK 4
+#define PACKED_COLS 64
+
+typedef struct pack_job {
+    const ei_tensor *w;
+    void *dst;
+    size_t group_bytes;
+} pack_job;
+
+static void pack_task(void *ctx, int64_t g) {
+    const pack_job *j = ctx;
+    ei_pack_groups(j->w->type, j->w->data, j->w->ne[0], g, g + 1, j->dst);
+}
+
+static ei_status cpu_prepare_weight(ei_backend *be, ei_tensor *t) {
+    if (t->packed || !ei_pack_kernel_selected(t->type)) return EI_OK;
+    const size_t bytes = ei_pack_bytes(t->type, t->ne[0], t->ne[1]);
+    if (!bytes) return EI_OK; /* a shape the packed layout does not take: the plain kernels */
+    void *dst = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (!dst) return ei_error(EI_ERR_NOMEM, "tensor %s: cannot allocate %zu bytes to repack it", t->name, bytes);
+    pack_job j = {t, dst, 0};
+    ei_pool_run(pool_of(be), t->ne[1] / PACK_ROWS, pack_task, &j);
+    t->packed = dst;
+    return EI_OK;
+}
+
+static void cpu_release_weight(ei_backend *be, ei_tensor *t) {
+    (void)be;
+    free(t->packed);
+    t->packed = NULL;
+}
+
+typedef struct packed_job {
+    const ei_tensor *w;
+    const float *x;
+    char *a;
+    size_t a_stride, group_bytes;
+    float *y;
+    int rows;
+    int64_t n_chunks; /* group chunks per block of activation rows */
+    ei_pack_kernel_fn kernel;
+    ei_act_quantize_fn quantize;
+} packed_job;
+
+static void packed_quantize_task(void *ctx, int64_t r) {
+    const packed_job *j = ctx;
+    char *row = j->a + (size_t)r * j->a_stride;
+    j->quantize(j->x + (size_t)r * j->w->ne[0], row, j->w->ne[0]);
+    ei_pack_act_finish(j->w->type, row, j->w->ne[0]);
+}
+
+static void packed_task(void *ctx, int64_t task) {
+    const packed_job *j = ctx;
+    const int64_t n = j->w->ne[0], n_out = j->w->ne[1], n_groups = n_out / PACK_ROWS;
+    const int64_t chunk = task % j->n_chunks, block = task / j->n_chunks;
+    const int64_t g0 = chunk * PACKED_CHUNK, g1 = g0 + PACKED_CHUNK < n_groups ? g0 + PACKED_CHUNK : n_groups;
+    const int r0 = (int)(block * PACKED_COLS), r1 = r0 + PACKED_COLS < j->rows ? r0 + PACKED_COLS : j->rows;
+    for (int64_t g = g0; g < g1; g++)
+        for (int r = r0; r < r1; r += PACK_COLS) {
+            const int nc = r1 - r < PACK_COLS ? r1 - r : PACK_COLS;
+            j->kernel(n, (const char *)j->w->packed + (size_t)g * j->group_bytes, j->a + (size_t)r * j->a_stride,
+                      j->a_stride, nc, j->y + (size_t)r * n_out + g * PACK_ROWS, (size_t)n_out);
+        }
+}
+
+/* false if it cannot run (no memory): the caller takes the plain path */
+static bool packed_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
+    const ei_type act = ei_pack_act_type(w->type);
+    packed_job j = {.w = w, .x = x, .y = y, .rows = rows};
+    j.kernel = ei_pack_kernel_selected(w->type);
+    j.quantize = ei_vec_dot_selected()->quantize[act];
+    j.a_stride = ei_pack_act_row_bytes(w->type, w->ne[0]);
+    j.group_bytes = ei_pack_bytes(w->type, w->ne[0], PACK_ROWS);
+    if (!j.kernel || !j.quantize || !j.a_stride || (size_t)rows > SIZE_MAX / j.a_stride) return false;
+    j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
+    if (!j.a) return false;
+    const int64_t n_groups = w->ne[1] / PACK_ROWS;
+    j.n_chunks = (n_groups + PACKED_CHUNK - 1) / PACKED_CHUNK;
+    ei_pool_run(pool_of(be), rows, packed_quantize_task, &j);
+    const int64_t n_blocks = (rows + PACKED_COLS - 1) / PACKED_COLS;
+    ei_pool_run(pool_of(be), n_blocks * j.n_chunks, packed_task, &j);
+    free(j.a);
+    return true;
+}
+
 static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
     if (rows <= 0 || w->ne[1] <= 0) return;
+    if (w->packed && packed_matmul(be, w, x, rows, y)) return;
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     const ei_type act = ei_vec_dot_act_type(w->type);
     matmul_job j = {.w = w, .x = x, .y = y, .rows = rows, .w_row_bytes = ei_type_row_bytes(w->type, w->ne[0])};
@@ -311,68 +401,136 @@ static void cpu_kv_store(ei_backend *be, ei_kv_layer *kv, const float *k, const 
     }
 }
 
+/* Attention, in tasks of (up to ATTN_ROWS query rows, the query heads that
+ * share one KV head): the task converts each chunk of ATTN_KEYS cached
+ * keys (then values) of its KV head to f32 once, and every query of the
+ * task reads it. For a single row (generation) each query head is its own
+ * task, so that one KV head still spreads over the threads. Per query the
+ * arithmetic is fixed (scores, max, exp, sum, weights, weighted sum in key
+ * order), so outputs do not depend on the task split. */
+
+#define ATTN_ROWS 16
+#define ATTN_KEYS 512
+
 typedef struct attn_job {
     const float *q;
     const int32_t *pos;
     const ei_kv_layer *kv;
-    int n_kv;
+    int n_kv, rows, heads_per_task, n_head_groups;
     const ei_attn_params *p;
     float *out;
 } attn_job;
 
-/* One (query row, head) pair: scores over the visible keys, softmax, then
- * the weighted sum of values. Keys and values are dequantized one head-slice
- * at a time. */
+/* keys [first, last] that query row r sees */
+static void attn_range(const attn_job *j, int r, int *first, int *last) {
+    const int pq = j->pos[r];
+    *first = 0;
+    *last = pq < j->n_kv - 1 ? pq : j->n_kv - 1;
+    if (j->p->window > 0 && pq - j->p->window + 1 > *first) *first = pq - j->p->window + 1;
+}
+
+/* y[0..n) += w * x[0..n): element by element, so any vector width gives the same bits */
+static void axpy_f32(float *y, const float *x, float w, int n) {
+    for (int i = 0; i < n; i++) y[i] += w * x[i];
+}
+
+/* rows [t0, t1) of the cache's K or V, this head's slice, as f32 */
+static void attn_load(const attn_job *j, const void *cache, int kvh, int t0, int t1, float *dst) {
+    const int hd = j->p->head_dim;
+    const ei_dequantize_fn deq = ei_type_traits_of(j->kv->type)->dequantize;
+    const size_t head_off = ei_type_row_bytes(j->kv->type, (int64_t)kvh * hd);
+    for (int t = t0; t < t1; t++)
+        deq((const char *)cache + (size_t)t * j->kv->row_bytes + head_off, dst + (size_t)(t - t0) * hd, hd);
+}
+
 static void attn_task(void *ctx, int64_t task) {
     const attn_job *j = ctx;
     const ei_attn_params *p = j->p;
-    int r = (int)(task / p->n_head), h = (int)(task % p->n_head);
-    int hd = p->head_dim, kvh = h / (p->n_head / p->n_head_kv);
-    const float *q = j->q + ((size_t)r * p->n_head + h) * hd;
-    float *out = j->out + ((size_t)r * p->n_head + h) * hd;
-    ei_dequantize_fn deq = ei_type_traits_of(j->kv->type)->dequantize;
-    size_t head_off = ei_type_row_bytes(j->kv->type, (int64_t)kvh * hd);
-    int pq = j->pos[r];
-    int first = 0, last = pq < j->n_kv - 1 ? pq : j->n_kv - 1; /* causal: keys up to pq */
-    if (p->window > 0 && pq - p->window + 1 > first) first = pq - p->window + 1;
-
-    size_t n_scores = (size_t)(last >= first ? last - first + 1 : 1);
-    float *buf = malloc(sizeof(float) * (n_scores + 2 * (size_t)hd));
-    if (!buf) return; /* cannot happen in practice: a few KiB */
-    float *scores = buf, *kv_row = buf + n_scores, *qr = kv_row + hd;
+    const int hd = p->head_dim, n_rep = p->n_head / p->n_head_kv;
+    const int hg = (int)(task % j->n_head_groups), r0 = (int)(task / j->n_head_groups) * ATTN_ROWS;
+    const int r1 = r0 + ATTN_ROWS < j->rows ? r0 + ATTN_ROWS : j->rows;
+    const int h0 = hg * j->heads_per_task, nh = j->heads_per_task, kvh = h0 / n_rep;
+    const int nq = (r1 - r0) * nh;
+    /* the keys any query of the task sees */
+    int lo = INT32_MAX, hi = -1;
+    for (int r = r0; r < r1; r++) {
+        int f, l;
+        attn_range(j, r, &f, &l);
+        if (l >= f && f < lo) lo = f;
+        if (l >= f && l > hi) hi = l;
+    }
+    const int n_keys = hi >= lo ? hi - lo + 1 : 0;
+    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + (size_t)ATTN_KEYS * hd));
+    if (!buf) return; /* cannot happen in practice: the output keeps its old values */
+    float *scores = buf, *qs = scores + (size_t)nq * n_keys, *chunk = qs + (size_t)nq * hd;
     /* An f16 cache is read as llama.cpp reads it: the query is rounded to f16
      * for q.k, and the probabilities to f16 for the sum over values. */
-    bool f16 = j->kv->type == EI_TYPE_F16;
-    for (int i = 0; i < hd; i++) qr[i] = f16 ? round_f16(q[i]) : q[i];
-    float max = -INFINITY;
-    for (int t = first; t <= last; t++) {
-        deq((const char *)j->kv->k + (size_t)t * j->kv->row_bytes + head_off, kv_row, hd);
-        float s = dot_f32(qr, kv_row, hd) * p->scale;
-        if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
-        scores[t - first] = s;
-        if (s > max) max = s;
+    const bool f16 = j->kv->type == EI_TYPE_F16;
+    for (int r = r0; r < r1; r++)
+        for (int k = 0; k < nh; k++) {
+            const float *q = j->q + ((size_t)r * p->n_head + h0 + k) * hd;
+            float *qr = qs + (size_t)((r - r0) * nh + k) * hd;
+            for (int i = 0; i < hd; i++) qr[i] = f16 ? round_f16(q[i]) : q[i];
+        }
+    for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* scores */
+        const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
+        attn_load(j, j->kv->k, kvh, c0, c1, chunk);
+        for (int r = r0; r < r1; r++) {
+            int f, l;
+            attn_range(j, r, &f, &l);
+            const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
+            for (int k = 0; k < nh; k++) {
+                const int qi = (r - r0) * nh + k;
+                float *sc = scores + (size_t)qi * n_keys - lo;
+                for (int t = t0; t < t1; t++) {
+                    float s = dot_f32(qs + (size_t)qi * hd, chunk + (size_t)(t - c0) * hd, hd) * p->scale;
+                    if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
+                    sc[t] = s;
+                }
+            }
+        }
     }
-    double sum = 0;
-    for (int t = first; t <= last; t++) {
-        float e = expf(scores[t - first] - max);
-        scores[t - first] = e;
-        sum += e;
+    for (int r = r0; r < r1; r++) { /* softmax: the weights */
+        int f, l;
+        attn_range(j, r, &f, &l);
+        for (int k = 0; k < nh; k++) {
+            float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
+            float max = -INFINITY;
+            for (int t = f; t <= l; t++) max = sc[t] > max ? sc[t] : max;
+            double sum = 0;
+            for (int t = f; t <= l; t++) {
+                sc[t] = expf(sc[t] - max);
+                sum += sc[t];
+            }
+            const float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+            for (int t = f; t <= l; t++) sc[t] = f16 ? round_f16(sc[t] * inv) : sc[t] * inv;
+            memset(j->out + ((size_t)r * p->n_head + h0 + k) * hd, 0, sizeof(float) * (size_t)hd);
+        }
     }
-    memset(out, 0, sizeof(float) * (size_t)hd);
-    float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
-    for (int t = first; t <= last; t++) {
-        deq((const char *)j->kv->v + (size_t)t * j->kv->row_bytes + head_off, kv_row, hd);
-        float w = scores[t - first] * inv;
-        if (f16) w = round_f16(w);
-        for (int i = 0; i < hd; i++) out[i] += w * kv_row[i];
+    for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* the weighted sum of values */
+        const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
+        attn_load(j, j->kv->v, kvh, c0, c1, chunk);
+        for (int r = r0; r < r1; r++) {
+            int f, l;
+            attn_range(j, r, &f, &l);
+            const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
+            for (int k = 0; k < nh; k++) {
+                const float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
+                float *out = j->out + ((size_t)r * p->n_head + h0 + k) * hd;
+                for (int t = t0; t < t1; t++) axpy_f32(out, chunk + (size_t)(t - c0) * hd, sc[t], hd);
+            }
+        }
     }
     free(buf);
 }
 
 static void cpu_attention(ei_backend *be, const float *q, const int32_t *pos, int rows, const ei_kv_layer *kv,
                           int n_kv, const ei_attn_params *p, float *out) {
-    attn_job j = {q, pos, kv, n_kv, p, out};
-    ei_pool_run(pool_of(be), (int64_t)rows * p->n_head, attn_task, &j);
+    const int n_rep = p->n_head / p->n_head_kv;
+    const int per = rows == 1 ? 1 : n_rep;
+    attn_job j = {q, pos, kv, n_kv, rows, per, p->n_head / per, p, out};
+    const int64_t n_blocks = (rows + ATTN_ROWS - 1) / ATTN_ROWS;
+    ei_pool_run(pool_of(be), n_blocks * j.n_head_groups, attn_task, &j);
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -391,6 +549,8 @@ static const ei_backend_ops cpu_ops = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .host_memory = true,
+    .prepare_weight = cpu_prepare_weight,
+    .release_weight = cpu_release_weight,
     .get_rows = cpu_get_rows,
     .matmul = cpu_matmul,
     .rms_norm = cpu_rms_norm,

@@ -4,11 +4,15 @@
  *
  * Weights stay in the mapping when the backend can use host memory (the CPU
  * backend); 1-D weights (norms, biases) that are not f32 in the file are
- * converted once into backend memory so every op sees f32 vectors.
+ * converted once into backend memory so every op sees f32 vectors. The
+ * backend may repack the matrices into a layout of its own
+ * (prepare_weight); the file's pages of a repacked matrix are then given
+ * back to the kernel (they come back from the file if ever read again).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "model/model.h"
@@ -87,7 +91,7 @@ static ei_status bind_matrix(binder *b, int il, const char *suffix, int64_t ne0,
     if (!ti) return required ? ei_error(EI_ERR_FORMAT, "missing tensor \"%s\"", b->name) : EI_OK;
     ei_status s = check_shape(ti, 2, ne0, ne1);
     if (s) return s;
-    *t = (ei_tensor){ti->name, ti->type, {ti->ne[0], ti->ne[1], 1, 1}, ti->data, b->m->be};
+    *t = (ei_tensor){ti->name, ti->type, {ti->ne[0], ti->ne[1], 1, 1}, ti->data, b->m->be, NULL};
     account(b->m, ti);
     return EI_OK;
 }
@@ -202,6 +206,54 @@ static ei_status bind_all(ei_model *m) {
     return EI_OK;
 }
 
+/* Every matrix matmul reads, once each. */
+static int model_matrices(ei_model *m, ei_tensor **out) {
+    int n = 0;
+    out[n++] = &m->output;
+    for (int il = 0; il < m->cfg.n_layer; il++) {
+        ei_layer *L = &m->layers[il];
+        ei_tensor *ts[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
+        for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) out[n++] = ts[i];
+    }
+    return n;
+}
+
+/* Drop the whole pages of [p, p + n) from this process's memory; they are
+ * file pages of a read-only mapping, so a later read faults them back in. */
+static void drop_pages(const void *p, size_t n) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static ei_status prepare_weights(ei_model *m) {
+    ei_backend *be = m->be;
+    if (!be->ops->prepare_weight) return EI_OK;
+    ei_tensor **ts = malloc(sizeof *ts * (1 + 7 * (size_t)m->cfg.n_layer));
+    if (!ts) return ei_error(EI_ERR_NOMEM, "out of memory");
+    const int n = model_matrices(m, ts);
+    ei_status s = EI_OK;
+    for (int i = 0; i < n && !s; i++) {
+        if (!ts[i]->data) continue;
+        s = be->ops->prepare_weight(be, ts[i]);
+        /* the tied embedding's rows are still read by get_rows: only a few */
+        if (!s && ts[i]->packed)
+            drop_pages(ts[i]->data, ei_type_row_bytes(ts[i]->type, ts[i]->ne[0]) * (size_t)ts[i]->ne[1]);
+    }
+    free(ts);
+    return s;
+}
+
+static void release_weights(ei_model *m) {
+    if (!m->be || !m->be->ops->release_weight || !m->layers) return;
+    ei_tensor **ts = malloc(sizeof *ts * (1 + 7 * (size_t)m->cfg.n_layer));
+    if (!ts) return; /* cannot happen in practice; the memory goes at exit */
+    const int n = model_matrices(m, ts);
+    for (int i = 0; i < n; i++)
+        if (ts[i]->packed) m->be->ops->release_weight(m->be, ts[i]);
+    free(ts);
+}
+
 /* vocab_only: the tokenizer and the architecture's name, nothing else. */
 static ei_status load_vocab_only(ei_model *m) {
     m->vocab_only = true;
@@ -232,6 +284,7 @@ ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **o
         s = ei_model_config_load(m->gguf, &m->cfg);
         if (!s) s = ei_cpu_backend_new(m->n_threads, &m->be);
         if (!s) s = bind_all(m);
+        if (!s) s = prepare_weights(m);
         if (!s) s = ei_vocab_load(m->gguf, &m->vocab);
     }
     if (s) {
@@ -244,6 +297,7 @@ ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **o
 
 void ei_model_free(ei_model *m) {
     if (!m) return;
+    release_weights(m);
     for (int i = 0; i < m->n_owned; i++) m->be->ops->release(m->be, m->owned[i]);
     free(m->owned);
     free(m->layers);

@@ -74,6 +74,9 @@ static inline uint16_t ei_fp32_to_bf16(float f) {
 /* Whole rows, n elements each way (fp16.c). */
 void ei_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
 void ei_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
+/* the same, element by element through the functions above (tests) */
+void ei_fp16_to_fp32_row_ref(const uint16_t *x, float *y, int64_t n);
+void ei_fp32_to_fp16_row_ref(const float *x, uint16_t *y, int64_t n);
 void ei_bf16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
 void ei_fp32_to_bf16_row(const float *x, uint16_t *y, int64_t n);
 

@@ -33,6 +33,10 @@ typedef struct ei_tensor {
     int64_t ne[EI_MAX_DIMS]; /* ne[0] = row length (input dim), ne[1] = rows (output dim) */
     const void *data;
     ei_backend *be;
+    /* the backend's own copy for matmul in a layout it prefers (the CPU's
+     * row groups of backends/cpu/packed.h), or NULL: set by prepare_weight.
+     * data stays valid for get_rows. */
+    void *packed;
 } ei_tensor;
 
 typedef enum ei_rope_mode {
@@ -83,6 +87,12 @@ typedef struct ei_backend_ops {
     ei_status (*download)(ei_backend *be, void *dst, const void *src, size_t n);
     /* true when host memory (the mmap'd file) can be used as weights directly */
     bool host_memory;
+
+    /* A matrix used by matmul: the backend may make its own copy in a
+     * layout of its choice (t->packed), or leave t alone. release_weight
+     * frees that copy. Both may be NULL. */
+    ei_status (*prepare_weight)(ei_backend *be, ei_tensor *t);
+    void (*release_weight)(ei_backend *be, ei_tensor *t);
 
     /* ops */
     /* out[i][:] = dequantized row ids[i] of w */

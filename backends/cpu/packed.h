@@ -1,0 +1,103 @@
+/*
+ * packed.h — weights repacked at load into groups of 16 interleaved rows,
+ * for matrix products where one 512-bit register holds one value of each
+ * of 16 output rows.
+ *
+ * Why: with rows side by side, a vpdpbusd against one broadcast group of
+ * four activation bytes advances 16 dot products at once, and no
+ * horizontal sum is ever needed. The same kernel serves generation (one
+ * activation row, bound by memory: the packed rows are as many bytes as the
+ * file's) and prompts or batches (several activation rows per pass over a
+ * group's weights, bound by arithmetic: each weight register feeds up to
+ * PACK_COLS rows).
+ *
+ * Canonical arithmetic (the scalar reference in packed_scalar.c; every SIMD
+ * kernel gives its bits): activations are quantized as for vec_dot (Q8_0 of
+ * ggml's x86 code; Q8_K), then for output (row r, activation c), over the
+ * blocks b in order,
+ *
+ *   Q4_0, Q8_0:  isum = sum of w * a over the block (exact int32)
+ *                s = fmaf(d_w * d_a, (float)isum, s)
+ *   Q4_1:        isum = sum of q * a (codes 0..15)
+ *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(m_w, s_a, s)
+ *                (s_a: the Q8_1 activation block's f16 s, as ggml uses it)
+ *   Q4_K:        per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j)
+ *                               imin = sum_j m_j * (sum of a over sub-block j)
+ *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(-(dmin_w * d_a), (float)imin, s)
+ *   Q6_K:        per super-block: isum = sum_j sc_j * (sum of (q - 32) * a over sub-block j of 16)
+ *                s = fmaf(d_w * d_a, (float)isum, s)
+ *
+ * starting from s = 0, with d_w (and m_w, dmin_w) the file's f16 scales
+ * as f32. Results depend only on the weight row and the activation row:
+ * not on the thread count, the batch size or the tile an output falls in.
+ * (This order differs from ggml's vec_dot, whose lanes keep 8 partial
+ * float sums per row; the difference is rounding noise, see
+ * docs/cpu-kernels.md.)
+ *
+ * Layout: a packed matrix is its row groups one after another; a group is
+ * its packed blocks in order, one per block of the type (32 values, or 256
+ * for the K-quants), each block holding the 16 rows' data for it:
+ *
+ *   Q8_0  d[16] f16 | 8 units of 64 bytes: unit u, byte 4r+i = w[r][4u+i] + 128 (as u8)
+ *   Q4_0  d[16] f16 | 4 units of 64 bytes: unit u, byte 4r+i = q[r][8u+i] | q[r][8u+4+i] << 4
+ *   Q4_1  d[16] f16 | m[16] f16 | 4 units as Q4_0
+ *   Q4_K  d[16] f16 | dmin[16] f16 | sc[8][16] u8 | m[4][16][2] u8 (pairs m[2p], m[2p+1] per row) |
+ *         32 units as Q4_0 (the 256 values in order)
+ *   Q6_K  d[16] f16 | sc[16][16] i8 | 32 units as Q4_0 (low 4 bits of q) | 16 units of 64 bytes of
+ *         high bits: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i] >> 4
+ *
+ * (The block bytes equal 16 times the file's, apart from Q4_K's unpacked
+ * 6-bit scales: 148 against 144 per row.)
+ */
+#ifndef EI_CPU_PACKED_H
+#define EI_CPU_PACKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgeinfer.h"
+
+#define PACK_ROWS 16 /* rows interleaved in a group */
+#define PACK_COLS 8  /* activation rows one kernel call takes */
+
+/* True if weights of this type can be packed (and the kernels exist). */
+bool ei_pack_type_supported(ei_type t);
+
+/* Bytes of one packed block (16 rows); 0 if the type does not pack. */
+size_t ei_pack_block_bytes(ei_type t);
+
+/* Bytes of a packed (n_out x n) matrix; 0 if it cannot be packed (type,
+ * n not a whole number of blocks, n_out not a multiple of 16). */
+size_t ei_pack_bytes(ei_type t, int64_t n, int64_t n_out);
+
+/* Repack row groups [g0, g1) of a file matrix src (rows of n values) into
+ * dst, the start of the packed matrix (ei_pack_bytes): groups are
+ * independent, so several threads can share the work. */
+void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g1, void *dst);
+
+/* ---- activations --------------------------------------------------------
+ * A packed product's activation row: for Q4_0, Q8_0 (Q4_1) a Q8_0 (Q8_1)
+ * row of vec_dot.h (its aux part: codes and f32 scales) followed by int32
+ * sum[nb] (the sum of each block's codes); for the K-quants a Q8_K row
+ * followed by int16 sum32[n / 32] (the sums over sub-blocks of 32). */
+ei_type ei_pack_act_type(ei_type w);                /* EI_TYPE_Q8_0, _Q8_1 or _Q8_K */
+size_t ei_pack_act_row_bytes(ei_type w, int64_t n); /* a multiple of 64 */
+/* Fill the packed extras of a row whose act-type part is already written. */
+void ei_pack_act_finish(ei_type w, void *row, int64_t n);
+
+/* y[c * y_stride + r] for the 16 rows of group g (r in [0, 16)) and
+ * activation rows c in [0, nc), nc in [1, PACK_COLS]; activation row c at
+ * a + c * a_stride. */
+typedef void (*ei_pack_kernel_fn)(int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
+                                  size_t y_stride);
+
+/* The reference kernel (portable C) and the selected one for a type. */
+ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t);
+ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t); /* NULL: do not pack on this CPU */
+
+#if defined(__x86_64__)
+ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t);
+#endif
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * packed_avx512.c — the packed kernels (packed.h) for AVX-512 with VNNI.
+ *
+ * One 512-bit register holds four consecutive values of each of the 16
+ * rows of a group (a "unit" of the packed layout, or a nibble half of
+ * one); vpdpbusd multiplies them, as unsigned codes, by the same four
+ * activation bytes broadcast to every lane and adds each row's four
+ * products into its 32-bit lane. A weight register is loaded (and its
+ * nibbles unpacked) once and serves NC activation rows. Integer sums per
+ * block (sub-block for the K-quants) are exact; the float steps are the
+ * canonical ones of packed.h, lane by lane, so every lane computes what
+ * the scalar reference computes for its row.
+ *
+ * Compiled for any x86-64 with per-function target attributes; used only
+ * when the CPU has AVX512-VNNI (ei_pack_kernel_selected).
+ */
+#include "backends/cpu/packed.h"
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "backends/cpu/vec_dot.h"
+#include "quant/blocks.h"
+
+#define TARGET "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"
+#define AI static inline __attribute__((always_inline, target(TARGET)))
+#define TG __attribute__((target(TARGET)))
+
+AI __m512i load(const void *p) { return _mm512_loadu_si512(p); }
+AI __m512i bcast32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+AI __m512 f16x16(const void *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+AI __m512i lo4(__m512i x) { return _mm512_and_si512(x, _mm512_set1_epi8(0x0F)); }
+AI __m512i hi4(__m512i x) { return _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0F)); }
+
+/* ---- Q4_0, Q8_0 against Q8_0 activations, Q4_1 against Q8_1 ------------------------------- */
+
+AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
+                 size_t ys) {
+    const size_t bb = ei_pack_block_bytes(T);
+    const int64_t nb = n / 32;
+    const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
+    const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(act, n);
+    const int off = T == EI_TYPE_Q8_0 ? 128 : T == EI_TYPE_Q4_0 ? 8 : 0;
+    const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
+    __m512 acc[PACK_COLS];
+    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        const __m512 dw = f16x16(blk);
+        __m512i W[8];
+        if (T == EI_TYPE_Q8_0) {
+            for (int u = 0; u < 8; u++) W[u] = load(blk + units + 64 * u);
+        } else {
+            for (int u = 0; u < 4; u++) {
+                const __m512i x = load(blk + units + 64 * u);
+                W[2 * u] = lo4(x);
+                W[2 * u + 1] = hi4(x);
+            }
+        }
+        for (int c = 0; c < NC; c++) {
+            const char *row = a + (size_t)c * as;
+            const int8_t *qa = (const int8_t *)(row + l.qs) + 32 * b;
+            __m512i i0 = off ? _mm512_set1_epi32(-off * ((const int32_t *)(row + extra))[b]) : _mm512_setzero_si512();
+            __m512i i1 = _mm512_setzero_si512();
+            for (int g = 0; g < 8; g += 2) { /* two chains: shorter latency, same integers */
+                i0 = _mm512_dpbusd_epi32(i0, W[g], bcast32(qa + 4 * g));
+                i1 = _mm512_dpbusd_epi32(i1, W[g + 1], bcast32(qa + 4 * g + 4));
+            }
+            const float da = ((const float *)(row + l.ds))[2 * b];
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(da)),
+                                     _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), acc[c]);
+            if (T == EI_TYPE_Q4_1)
+                acc[c] = _mm512_fmadd_ps(f16x16(blk + 32), _mm512_set1_ps(((const float *)(row + l.ds))[2 * b + 1]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
+}
+
+/* ---- Q4_K and Q6_K against Q8_K activations ----------------------------------- */
+
+AI void tile_q4_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q4_K);
+    const int64_t nb = n / QK_K;
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
+    __m512 acc[PACK_COLS];
+    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        __m512i isum[PACK_COLS];
+        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + 64 + 16 * j)));
+            __m512i W[8];
+            for (int u = 0; u < 4; u++) {
+                const __m512i x = load(blk + 320 + 64 * (4 * j + u));
+                W[2 * u] = lo4(x);
+                W[2 * u + 1] = hi4(x);
+            }
+            for (int c = 0; c < NC; c++) {
+                const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
+                __m512i i0 = _mm512_setzero_si512(), i1 = _mm512_setzero_si512();
+                for (int g = 0; g < 8; g += 2) {
+                    i0 = _mm512_dpbusd_epi32(i0, W[g], bcast32(qa + 4 * g));
+                    i1 = _mm512_dpbusd_epi32(i1, W[g + 1], bcast32(qa + 4 * g + 4));
+                }
+                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
+            }
+        }
+        const __m512 dw = f16x16(blk), dmin = f16x16(blk + 32);
+        __m512i mp[4];
+        for (int p = 0; p < 4; p++) mp[p] = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(blk + 192 + 32 * p)));
+        for (int c = 0; c < NC; c++) {
+            const char *row = a + (size_t)c * as;
+            const int16_t *sum32 = (const int16_t *)(row + extra) + 8 * b;
+            __m512i imin = _mm512_setzero_si512();
+            for (int p = 0; p < 4; p++) imin = _mm512_dpwssd_epi32(imin, mp[p], bcast32(sum32 + 2 * p));
+            const __m512 da = _mm512_set1_ps(((const block_q8_K *)row)[b].d);
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
+            acc[c] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(imin), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
+}
+
+AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q6_K);
+    const int64_t nb = n / QK_K;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    __m512 acc[PACK_COLS];
+    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        __m512i isum[PACK_COLS];
+        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
+        for (int j = 0; j < 16; j++) {
+            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
+            const __m512i L0 = load(blk + 288 + 128 * j), L1 = load(blk + 288 + 128 * j + 64);
+            const __m512i H = load(blk + 288 + 2048 + 64 * j);
+            /* codes 0..63: low nibble | two high bits at 4..5 */
+            const __m512i W[4] = {
+                _mm512_or_si512(_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_slli_epi16(H, 4), m30)),
+                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L0, 4), m4),
+                                _mm512_and_si512(_mm512_slli_epi16(H, 2), m30)),
+                _mm512_or_si512(_mm512_and_si512(L1, m4), _mm512_and_si512(H, m30)),
+                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L1, 4), m4),
+                                _mm512_and_si512(_mm512_srli_epi16(H, 2), m30)),
+            };
+            for (int c = 0; c < NC; c++) {
+                const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
+                const int8_t *qa = ab->qs + 16 * j;
+                __m512i i0 = _mm512_set1_epi32(-32 * ab->bsums[j]), i1 = _mm512_setzero_si512();
+                i0 = _mm512_dpbusd_epi32(i0, W[0], bcast32(qa));
+                i1 = _mm512_dpbusd_epi32(i1, W[1], bcast32(qa + 4));
+                i0 = _mm512_dpbusd_epi32(i0, W[2], bcast32(qa + 8));
+                i1 = _mm512_dpbusd_epi32(i1, W[3], bcast32(qa + 12));
+                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
+            }
+        }
+        const __m512 dw = f16x16(blk);
+        for (int c = 0; c < NC; c++) {
+            const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
+}
+
+/* One function per (type, column count), the count a constant so that the
+ * loops over columns unroll and the accumulators stay in registers. */
+#define TILE_FNS(name, call)                                                                                       \
+    TG static void name##_1(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {     \
+        (void)nc; call(1);                                                                                         \
+    }                                                                                                              \
+    TG static void name##_n(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {     \
+        switch (nc) {                                                                                              \
+        case 2: call(2); break;                                                                                    \
+        case 3: call(3); break;                                                                                    \
+        case 4: call(4); break;                                                                                    \
+        case 5: call(5); break;                                                                                    \
+        case 6: call(6); break;                                                                                    \
+        case 7: call(7); break;                                                                                    \
+        default: call(8); break;                                                                                   \
+        }                                                                                                          \
+    }                                                                                                              \
+    TG static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {         \
+        if (nc == 1) name##_1(n, g, a, as, nc, y, ys);                                                             \
+        else name##_n(n, g, a, as, nc, y, ys);                                                                     \
+    }
+
+#define CALL_Q80(NC) tile_q8f(EI_TYPE_Q8_0, n, g, a, as, NC, y, ys)
+#define CALL_Q40(NC) tile_q8f(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
+#define CALL_Q41(NC) tile_q8f(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
+#define CALL_Q4K(NC) tile_q4_K(n, g, a, as, NC, y, ys)
+#define CALL_Q6K(NC) tile_q6_K(n, g, a, as, NC, y, ys)
+TILE_FNS(vnni_q8_0, CALL_Q80)
+TILE_FNS(vnni_q4_0, CALL_Q40)
+TILE_FNS(vnni_q4_1, CALL_Q41)
+TILE_FNS(vnni_q4_K, CALL_Q4K)
+TILE_FNS(vnni_q6_K, CALL_Q6K)
+
+ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
+    switch (t) {
+    case EI_TYPE_Q8_0: return vnni_q8_0;
+    case EI_TYPE_Q4_0: return vnni_q4_0;
+    case EI_TYPE_Q4_1: return vnni_q4_1;
+    case EI_TYPE_Q4_K: return vnni_q4_K;
+    case EI_TYPE_Q6_K: return vnni_q6_K;
+    default: return NULL;
+    }
+}
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * packed_scalar.c — repacking of weight rows into groups of 16 (packed.h),
+ * the packed activation extras, and the reference kernels: plain C that
+ * reads one code at a time, as slow as it is obvious. The SIMD kernels are
+ * tested against these bit for bit (tests/test_packed.c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/packed.h"
+#include "backends/cpu/vec_dot.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/quant.h"
+
+/* ---- layout ---------------------------------------------------------------
+ * Offsets inside one packed block (see packed.h). */
+
+enum {
+    Q80_UNITS = 32,
+    Q40_UNITS = 32,
+    Q41_M = 32, Q41_UNITS = 64,
+    Q4K_DMIN = 32, Q4K_SC = 64, Q4K_M = 192, Q4K_UNITS = 320,
+    Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
+};
+
+bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
+
+static int64_t block_values(ei_type t) { return t == EI_TYPE_Q4_K || t == EI_TYPE_Q6_K ? QK_K : 32; }
+
+size_t ei_pack_block_bytes(ei_type t) {
+    switch (t) {
+    case EI_TYPE_Q8_0: return 32 + 8 * 64;
+    case EI_TYPE_Q4_0: return 32 + 4 * 64;
+    case EI_TYPE_Q4_1: return 64 + 4 * 64;
+    case EI_TYPE_Q4_K: return Q4K_UNITS + 32 * 64;
+    case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
+    default: return 0;
+    }
+}
+
+size_t ei_pack_bytes(ei_type t, int64_t n, int64_t n_out) {
+    const size_t bb = ei_pack_block_bytes(t);
+    if (!bb || n <= 0 || n_out <= 0 || n % block_values(t) || n_out % PACK_ROWS) return 0;
+    const size_t blocks = (size_t)(n / block_values(t)), groups = (size_t)(n_out / PACK_ROWS);
+    if (blocks > SIZE_MAX / bb / groups) return 0;
+    return blocks * groups * bb;
+}
+
+/* A nibble unit (Q4_0's layout): value k of the 8u..8u+7 covered by unit u
+ * goes to byte 4r + k % 4, low nibble for k % 8 < 4. */
+static void put_nibble(uint8_t *units, int r, int k, int q) {
+    uint8_t *p = units + 64 * (k / 8) + 4 * r + k % 4;
+    *p = (uint8_t)(k % 8 < 4 ? (*p & 0xF0) | q : (*p & 0x0F) | q << 4);
+}
+
+static int get_nibble(const uint8_t *units, int r, int k) {
+    const uint8_t v = units[64 * (k / 8) + 4 * r + k % 4];
+    return k % 8 < 4 ? v & 15 : v >> 4;
+}
+
+static void put_f16(uint8_t *blk, size_t off, int r, uint16_t h) { memcpy(blk + off + 2 * r, &h, 2); }
+static float get_f16(const uint8_t *blk, size_t off, int r) {
+    uint16_t h;
+    memcpy(&h, blk + off + 2 * r, 2);
+    return ei_fp16_to_fp32(h);
+}
+
+/* 6-bit scale and minimum of sub-block j of a Q4_K super-block (ggml's
+ * packing of scales[12]). */
+static void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/* Row r's file block x into packed block blk. */
+static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
+    switch (t) {
+    case EI_TYPE_Q8_0: {
+        const block_q8_0 *b = x;
+        put_f16(blk, 0, r, b->d);
+        for (int k = 0; k < 32; k++) blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4] = (uint8_t)(b->qs[k] + 128);
+        break;
+    }
+    case EI_TYPE_Q4_0: {
+        const block_q4_0 *b = x;
+        put_f16(blk, 0, r, b->d);
+        for (int k = 0; k < 16; k++) {
+            put_nibble(blk + Q40_UNITS, r, k, b->qs[k] & 15);
+            put_nibble(blk + Q40_UNITS, r, k + 16, b->qs[k] >> 4);
+        }
+        break;
+    }
+    case EI_TYPE_Q4_1: {
+        const block_q4_1 *b = x;
+        put_f16(blk, 0, r, b->d);
+        put_f16(blk, Q41_M, r, b->m);
+        for (int k = 0; k < 16; k++) {
+            put_nibble(blk + Q41_UNITS, r, k, b->qs[k] & 15);
+            put_nibble(blk + Q41_UNITS, r, k + 16, b->qs[k] >> 4);
+        }
+        break;
+    }
+    case EI_TYPE_Q4_K: {
+        const block_q4_K *b = x;
+        put_f16(blk, 0, r, b->d);
+        put_f16(blk, Q4K_DMIN, r, b->dmin);
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            scale_min_k4(j, b->scales, &sc, &m);
+            blk[Q4K_SC + 16 * j + r] = (uint8_t)sc;
+            blk[Q4K_M + 32 * (j / 2) + 2 * r + j % 2] = (uint8_t)m;
+        }
+        /* qs[32p + l]: value 64p + l (low nibble) and 64p + 32 + l (high) */
+        for (int p = 0; p < 4; p++)
+            for (int l = 0; l < 32; l++) {
+                put_nibble(blk + Q4K_UNITS, r, 64 * p + l, b->qs[32 * p + l] & 15);
+                put_nibble(blk + Q4K_UNITS, r, 64 * p + 32 + l, b->qs[32 * p + l] >> 4);
+            }
+        break;
+    }
+    case EI_TYPE_Q6_K: {
+        const block_q6_K *b = x;
+        put_f16(blk, 0, r, b->d);
+        for (int j = 0; j < 16; j++) blk[Q6K_SC + 16 * j + r] = (uint8_t)b->scales[j];
+        /* ggml's order: halves of 128; in each, l in [0, 32) gives values
+         * l, l + 32, l + 64, l + 96 from ql[l], ql[l + 32] and qh[l] */
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 32; l++) {
+                const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+                const int q[4] = {(ql[l] & 15) | ((qh[l] >> 0) & 3) << 4, (ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4,
+                                  (ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4, (ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4};
+                for (int s = 0; s < 4; s++) {
+                    const int k = 128 * h + l + 32 * s;
+                    put_nibble(blk + Q6K_LO, r, k, q[s] & 15);
+                    uint8_t *hp = blk + Q6K_HI + 64 * (k / 16) + 4 * r + k % 4;
+                    const int t2 = 2 * (k % 16 / 4);
+                    *hp = (uint8_t)((*hp & ~(3 << t2)) | (q[s] >> 4) << t2);
+                }
+            }
+        break;
+    }
+    default: break;
+    }
+}
+
+void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g1, void *dst) {
+    const size_t bb = ei_pack_block_bytes(t), row_bytes = ei_type_row_bytes(t, n);
+    const size_t file_block = ei_type_row_bytes(t, block_values(t));
+    const int64_t nb = n / block_values(t);
+    for (int64_t g = g0; g < g1; g++) {
+        uint8_t *out = (uint8_t *)dst + (size_t)g * (size_t)nb * bb;
+        memset(out, 0, (size_t)nb * bb);
+        for (int r = 0; r < PACK_ROWS; r++) {
+            const char *row = (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes;
+            for (int64_t b = 0; b < nb; b++) pack_one(t, row + (size_t)b * file_block, r, out + (size_t)b * bb);
+        }
+    }
+}
+
+/* ---- activations ----------------------------------------------------------- */
+
+ei_type ei_pack_act_type(ei_type w) {
+    return w == EI_TYPE_Q4_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K : w == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
+}
+
+size_t ei_pack_act_row_bytes(ei_type w, int64_t n) {
+    const ei_type act = ei_pack_act_type(w);
+    const size_t base = ei_vec_dot_act_row_bytes(act, n);
+    if (!base) return 0;
+    if (act == EI_TYPE_Q8_K) return base + ei_align64((size_t)(n / 32) * 2);
+    return base + ei_align64((size_t)(n / 32) * 4);
+}
+
+void ei_pack_act_finish(ei_type w, void *row, int64_t n) {
+    const ei_type act = ei_pack_act_type(w);
+    char *extra = (char *)row + ei_vec_dot_act_row_bytes(act, n);
+    if (act == EI_TYPE_Q8_K) {
+        const block_q8_K *b = row;
+        int16_t *sum32 = (int16_t *)extra;
+        for (int64_t j = 0; j < n / 32; j++) sum32[j] = (int16_t)(b[j / 8].bsums[2 * (j % 8)] + b[j / 8].bsums[2 * (j % 8) + 1]);
+        return;
+    }
+    const ei_q8_layout l = ei_q8_layout_of(act == EI_TYPE_Q8_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const int8_t *qs = (const int8_t *)((char *)row + l.qs);
+    int32_t *sum = (int32_t *)extra;
+    for (int64_t b = 0; b < n / 32; b++) {
+        int s = 0;
+        for (int k = 0; k < 32; k++) s += qs[32 * b + k];
+        sum[b] = s;
+    }
+}
+
+/* ---- reference kernels ---------------------------------------------------- */
+
+static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc,
+                               float *y, size_t y_stride) {
+    const size_t bb = ei_pack_block_bytes(t);
+    const int64_t nb = n / 32;
+    const ei_type act = ei_pack_act_type(t);
+    const ei_q8_layout l = ei_q8_layout_of(act == EI_TYPE_Q8_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(act, n);
+    const int off = t == EI_TYPE_Q8_0 ? 128 : t == EI_TYPE_Q4_0 ? 8 : 0;
+    for (int c = 0; c < nc; c++) {
+        const char *row = (const char *)a + (size_t)c * a_stride;
+        const int8_t *qs = (const int8_t *)(row + l.qs);
+        const float *ds = (const float *)(row + l.ds);
+        const int32_t *sum = (const int32_t *)(row + extra);
+        for (int r = 0; r < PACK_ROWS; r++) {
+            float s = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                const uint8_t *blk = (const uint8_t *)group + (size_t)b * bb;
+                int isum = 0;
+                for (int k = 0; k < 32; k++) {
+                    const int code = t == EI_TYPE_Q8_0 ? blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4]
+                                                       : get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
+                    isum += code * qs[32 * b + k];
+                }
+                isum -= off * sum[b];
+                s = fmaf(get_f16(blk, 0, r) * ds[2 * b], (float)isum, s);
+                if (t == EI_TYPE_Q4_1) s = fmaf(get_f16(blk, Q41_M, r), ds[2 * b + 1], s);
+            }
+            y[(size_t)c * y_stride + r] = s;
+        }
+    }
+}
+
+static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
+                     size_t y_stride) {
+    const size_t bb = ei_pack_block_bytes(t);
+    const int64_t nb = n / QK_K;
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
+    for (int c = 0; c < nc; c++) {
+        const block_q8_K *ab = (const block_q8_K *)((const char *)a + (size_t)c * a_stride);
+        const int16_t *sum32 = (const int16_t *)((const char *)ab + extra);
+        for (int r = 0; r < PACK_ROWS; r++) {
+            float s = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                const uint8_t *blk = (const uint8_t *)group + (size_t)b * bb;
+                const int8_t *qa = ab[b].qs;
+                int isum = 0, imin = 0;
+                if (t == EI_TYPE_Q4_K) {
+                    for (int j = 0; j < 8; j++) {
+                        int sub = 0;
+                        for (int k = 32 * j; k < 32 * j + 32; k++) sub += get_nibble(blk + Q4K_UNITS, r, k) * qa[k];
+                        isum += blk[Q4K_SC + 16 * j + r] * sub;
+                        imin += blk[Q4K_M + 32 * (j / 2) + 2 * r + j % 2] * sum32[8 * b + j];
+                    }
+                    s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
+                    s = fmaf(-(get_f16(blk, Q4K_DMIN, r) * ab[b].d), (float)imin, s);
+                } else {
+                    for (int j = 0; j < 16; j++) {
+                        int sub = 0;
+                        for (int k = 16 * j; k < 16 * j + 16; k++) {
+                            const int hi = blk[Q6K_HI + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4)) & 3;
+                            sub += (get_nibble(blk + Q6K_LO, r, k) | hi << 4) * qa[k];
+                        }
+                        isum += (int8_t)blk[Q6K_SC + 16 * j + r] * (sub - 32 * ab[b].bsums[j]);
+                    }
+                    s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
+                }
+            }
+            y[(size_t)c * y_stride + r] = s;
+        }
+    }
+}
+
+#define REF(name, T, fn)                                                                                         \
+    static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {      \
+        fn(T, n, g, a, as, nc, y, ys);                                                                         \
+    }
+REF(ref_q8_0, EI_TYPE_Q8_0, kernel_q8_0_family)
+REF(ref_q4_0, EI_TYPE_Q4_0, kernel_q8_0_family)
+REF(ref_q4_1, EI_TYPE_Q4_1, kernel_q8_0_family)
+REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
+REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
+
+ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
+    switch (t) {
+    case EI_TYPE_Q8_0: return ref_q8_0;
+    case EI_TYPE_Q4_0: return ref_q4_0;
+    case EI_TYPE_Q4_1: return ref_q4_1;
+    case EI_TYPE_Q4_K: return ref_q4_K;
+    case EI_TYPE_Q6_K: return ref_q6_K;
+    default: return NULL;
+    }
+}
+
+/* Packing pays only where a kernel reads 16 rows per register: AVX-512
+ * with VNNI. EDGEINFER_PACK=0 turns it off (to compare). */
+ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
+    const char *env = getenv("EDGEINFER_PACK");
+    if (env && strcmp(env, "0") == 0) return NULL;
+#if defined(__x86_64__)
+    if (ei_cpu_level_selected() == EI_CPU_AVX512_VNNI)
+        return ei_pack_kernel_avx512vnni(t);
+#endif
+    (void)t;
+    return NULL;
+}

@@ -1,0 +1,244 @@
+/*
+ * test_packed.c — weights repacked in groups of 16 rows and their kernels
+ * (backends/cpu/packed.h).
+ *
+ * - the reference kernel of each packed type equals the dot product of the
+ *   dequantized weight row and the dequantized activation row (in double)
+ *   up to float rounding: the packing loses nothing and puts every value
+ *   where the kernels read it;
+ * - the AVX-512 VNNI kernels (where this CPU has them) give the reference
+ *   kernel's bits for every column count 1..PACK_COLS, sizes of one and of
+ *   several blocks, with zero, tiny and huge rows;
+ * - an output's bits do not depend on the column count it was computed in;
+ * - the backend's matmul with packed weights: same bits on 1 and 2 threads
+ *   and for any number of activation rows, and close to the unpacked path.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backends/cpu/packed.h"
+#include "../backends/cpu/vec_dot.h"
+#include "edgeinfer.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/quant.h"
+#include "runtime/backend.h"
+#include "runtime/backends.h"
+#include "testutil.h"
+
+static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q4_K, EI_TYPE_Q6_K};
+#define N_TYPES (sizeof types / sizeof *types)
+
+static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+static void gaussian(uint64_t *seed, float *x, int64_t n, float scale) {
+    for (int64_t i = 0; i < n; i++) {
+        const double u = ((tu_rand_u64(seed) >> 11) + 1.0) * 0x1p-53;
+        const double v = (tu_rand_u64(seed) >> 11) * 0x1p-53;
+        x[i] = (float)(scale * sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
+    }
+}
+
+/* rows x n weights, quantized by the reference quantizer; row scales vary
+ * over 10^-3..10^3, row 5 is zero */
+static void *make_weights(ei_type t, int64_t n, int rows, uint64_t *seed) {
+    const size_t rb = ei_type_row_bytes(t, n);
+    char *w = malloc(rb * (size_t)rows);
+    float *x = malloc(sizeof(float) * (size_t)n);
+    assert_non_null(w);
+    assert_non_null(x);
+    for (int r = 0; r < rows; r++) {
+        gaussian(seed, x, n, powf(10.0f, (float)(r % 7) - 3.0f));
+        if (r == 5) memset(x, 0, sizeof(float) * (size_t)n);
+        ei_type_traits_of(t)->quantize(x, w + (size_t)r * rb, n);
+    }
+    free(x);
+    return w;
+}
+
+/* nc activation rows for weight type t, as the backend writes them */
+static char *make_acts(ei_type t, int64_t n, int nc, uint64_t *seed, size_t *stride, float *x) {
+    const ei_type act = ei_pack_act_type(t);
+    *stride = ei_pack_act_row_bytes(t, n);
+    char *a = aligned_alloc(64, *stride * (size_t)nc);
+    assert_non_null(a);
+    memset(a, 0, *stride * (size_t)nc);
+    for (int c = 0; c < nc; c++) {
+        gaussian(seed, x + (size_t)c * n, n, c == 2 ? 1e-3f : 1.0f);
+        ei_vec_dot_selected()->quantize[act](x + (size_t)c * n, a + (size_t)c * *stride, n);
+        ei_pack_act_finish(t, a + (size_t)c * *stride, n);
+    }
+    return a;
+}
+
+/* the activation values the kernels see: the quantized ones */
+static void dequant_act(ei_type t, const char *row, int64_t n, float *out) {
+    ei_type_traits_of(ei_pack_act_type(t))->dequantize(row, out, n);
+}
+
+static void *pack(ei_type t, const void *w, int64_t n, int rows) {
+    const size_t bytes = ei_pack_bytes(t, n, rows);
+    assert_true(bytes > 0);
+    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    assert_non_null(p);
+    ei_pack_groups(t, w, n, 0, rows / PACK_ROWS, p);
+    return p;
+}
+
+static void check_type(ei_type t, int64_t n) {
+    const int rows = 32, nc = PACK_COLS;
+    uint64_t seed = 0x5eed0000u + (uint64_t)t * 977 + (uint64_t)n;
+    void *w = make_weights(t, n, rows, &seed);
+    void *p = pack(t, w, n, rows);
+    float *x = malloc(sizeof(float) * (size_t)n * nc), *wf = malloc(sizeof(float) * (size_t)n);
+    float *af = malloc(sizeof(float) * (size_t)n * nc);
+    size_t as;
+    char *a = make_acts(t, n, nc, &seed, &as, x);
+    for (int c = 0; c < nc; c++) dequant_act(t, a + (size_t)c * as, n, af + (size_t)c * n);
+    const size_t group_bytes = ei_pack_bytes(t, n, PACK_ROWS), rb = ei_type_row_bytes(t, n);
+
+    float ref[2][PACK_COLS][PACK_ROWS];
+    for (int g = 0; g < rows / PACK_ROWS; g++)
+        ei_pack_kernel_scalar(t)(n, (char *)p + g * group_bytes, a, as, nc, &ref[g][0][0], PACK_ROWS);
+
+    /* the reference against double arithmetic on the dequantized values */
+    for (int g = 0; g < 2; g++)
+        for (int r = 0; r < PACK_ROWS; r++) {
+            ei_type_traits_of(t)->dequantize((char *)w + (size_t)(g * PACK_ROWS + r) * rb, wf, n);
+            for (int c = 0; c < nc; c++) {
+                double s = 0, mag = 0;
+                for (int64_t k = 0; k < n; k++) {
+                    s += (double)wf[k] * af[(size_t)c * n + k];
+                    mag += fabs((double)wf[k] * af[(size_t)c * n + k]);
+                }
+                /* Q4_1: the m term uses the activation's f16 s (ggml's
+                 * Q8_1), not d times the sum of the codes */
+                double allow = 1e-5 * mag + 1e-30;
+                if (t == EI_TYPE_Q4_1)
+                    for (int64_t b = 0; b < n / 32; b++) {
+                        const block_q4_1 *wb = (const block_q4_1 *)((char *)w + (size_t)(g * PACK_ROWS + r) * rb) + b;
+                        const block_q8_1 *ab = (const block_q8_1 *)(a + (size_t)c * as) + b;
+                        allow += fabs(ei_fp16_to_fp32(wb->m) * ei_fp16_to_fp32(ab->s)) * 0x1p-10;
+                    }
+                const double err = fabs(ref[g][c][r] - s);
+                if (err > allow) {
+                    print_error("%s n=%lld row %d col %d: packed %.9g, dequantized %.9g (mag %g)\n", ei_type_name(t),
+                                (long long)n, g * PACK_ROWS + r, c, ref[g][c][r], s, mag);
+                    fail();
+                }
+            }
+        }
+
+    /* SIMD against the reference, every column count, bit for bit */
+    const ei_pack_kernel_fn simd = ei_pack_kernel_selected(t);
+    if (simd) {
+        for (int k = 1; k <= nc; k++)
+            for (int g = 0; g < 2; g++) {
+                float out[PACK_COLS][PACK_ROWS];
+                simd(n, (char *)p + g * group_bytes, a, as, k, &out[0][0], PACK_ROWS);
+                for (int c = 0; c < k; c++)
+                    for (int r = 0; r < PACK_ROWS; r++)
+                        if (!same_bits(out[c][r], ref[g][c][r])) {
+                            print_error("%s n=%lld nc=%d row %d col %d: simd %.9g, reference %.9g\n", ei_type_name(t),
+                                        (long long)n, k, g * PACK_ROWS + r, c, out[c][r], ref[g][c][r]);
+                            fail();
+                        }
+            }
+    } else {
+        print_message("  (no packed SIMD kernel on this CPU: reference only)\n");
+    }
+    free(w);
+    free(p);
+    free(x);
+    free(wf);
+    free(af);
+    free(a);
+}
+
+static void test_kernels(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const bool k = types[i] == EI_TYPE_Q4_K || types[i] == EI_TYPE_Q6_K;
+        check_type(types[i], k ? 256 : 32);
+        check_type(types[i], k ? 256 * 3 : 32 * 7);
+    }
+}
+
+static void test_sizes(void **state) {
+    (void)state;
+    assert_int_equal(ei_pack_bytes(EI_TYPE_Q4_0, 64, 32), 2 * 2 * 288);
+    assert_int_equal(ei_pack_bytes(EI_TYPE_Q4_0, 64, 31), 0);  /* rows not a multiple of 16 */
+    assert_int_equal(ei_pack_bytes(EI_TYPE_Q4_K, 128, 16), 0); /* not a whole super-block */
+    assert_int_equal(ei_pack_bytes(EI_TYPE_Q5_K, 256, 16), 0); /* not packed */
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const int64_t n = types[i] == EI_TYPE_Q4_K || types[i] == EI_TYPE_Q6_K ? 512 : 64;
+        const size_t file = ei_type_row_bytes(types[i], n) * PACK_ROWS;
+        const size_t packed = ei_pack_bytes(types[i], n, PACK_ROWS);
+        /* as many bytes as the file's, but Q4_K's unpacked scales */
+        if (types[i] == EI_TYPE_Q4_K) assert_int_equal(packed, file / 144 * 148);
+        else assert_int_equal(packed, file);
+    }
+}
+
+/* The backend with packed weights: thread count and batch size do not
+ * change an output's bits; the result is close to the unpacked path. */
+static void test_matmul(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const ei_type t = types[i];
+        const int64_t n = t == EI_TYPE_Q4_K || t == EI_TYPE_Q6_K ? 512 : 96;
+        const int n_out = 48, max_rows = 21;
+        uint64_t seed = 99 + i;
+        void *w = make_weights(t, n, n_out, &seed);
+        float *x = malloc(sizeof(float) * (size_t)n * max_rows);
+        gaussian(&seed, x, n * max_rows, 1.0f);
+        float *y1 = malloc(sizeof(float) * n_out * max_rows), *y2 = malloc(sizeof(float) * n_out * max_rows);
+        float *yu = malloc(sizeof(float) * n_out * max_rows);
+        ei_backend *b1, *b2;
+        assert_int_equal(ei_cpu_backend_new(1, &b1), EI_OK);
+        assert_int_equal(ei_cpu_backend_new(2, &b2), EI_OK);
+        ei_tensor plain = {"w", t, {n, n_out, 1, 1}, w, b1, NULL};
+        ei_tensor packed = plain;
+        assert_int_equal(b1->ops->prepare_weight(b1, &packed), EI_OK);
+        b1->ops->matmul(b1, &plain, x, max_rows, yu);
+        b1->ops->matmul(b1, &packed, x, max_rows, y1);
+        for (int rows = 1; rows <= max_rows; rows += 4) {
+            b2->ops->matmul(b2, &packed, x, rows, y2);
+            for (int k = 0; k < rows * n_out; k++) assert_true(same_bits(y1[k], y2[k]));
+        }
+        double num = 0, den = 0;
+        for (int k = 0; k < max_rows * n_out; k++) {
+            num += (y1[k] - yu[k]) * (double)(y1[k] - yu[k]);
+            den += (double)yu[k] * yu[k];
+        }
+        /* float order only: the same integers and scales as the plain path */
+        if (!(num <= 1e-10 * den)) {
+            print_error("%s: packed against unpacked, nmse %g\n", ei_type_name(t), num / den);
+            fail();
+        }
+        b1->ops->release_weight(b1, &packed);
+        b1->ops->free(b1);
+        b2->ops->free(b2);
+        free(w);
+        free(x);
+        free(y1);
+        free(y2);
+        free(yu);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_kernels),
+        cmocka_unit_test(test_matmul),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
