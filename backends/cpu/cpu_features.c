@@ -12,6 +12,16 @@
 #define EI_X86 1
 #endif
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1UL << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+#endif
+
 static ei_cpu_features features;
 static ei_cpu_level supported = EI_CPU_SCALAR, selected = EI_CPU_SCALAR;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -47,11 +57,31 @@ static void detect_x86(ei_cpu_features *f) {
 }
 #endif
 
+#if defined(__aarch64__)
+static void detect_aarch64(ei_cpu_features *f) {
+#if defined(__linux__)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    f->neon = hwcap & HWCAP_ASIMD;
+    f->neon_dotprod = f->neon && (hwcap & HWCAP_ASIMDDP);
+#else
+    /* Advanced SIMD is part of every aarch64 CPU; the dot product is only
+     * used where the OS reports it */
+    f->neon = true;
+#endif
+}
+#endif
+
 static void detect(void) {
 #ifdef EI_X86
     detect_x86(&features);
 #endif
+#if defined(__aarch64__)
+    detect_aarch64(&features);
+#endif
     const ei_cpu_features *f = &features;
+#if defined(__aarch64__)
+    if (f->neon) supported = f->neon_dotprod ? EI_CPU_NEON_DOTPROD : EI_CPU_NEON;
+#else
     if (f->os_avx && f->avx && f->avx2 && f->fma && f->f16c) {
         supported = EI_CPU_AVX2;
         if (f->os_avx512 && f->avx512f && f->avx512bw && f->avx512vl) {
@@ -59,9 +89,12 @@ static void detect(void) {
             if (f->avx512vnni) supported = EI_CPU_AVX512_VNNI;
         }
     }
+#endif
     selected = supported;
     ei_cpu_level want;
     const char *env = getenv("EDGEINFER_CPU");
+    /* this architecture's levels are scalar..supported (cpu_features.h):
+     * the other architecture's names come above and are ignored */
     if (env && ei_cpu_level_parse(env, &want) && want < selected) selected = want;
 }
 
@@ -80,7 +113,9 @@ ei_cpu_level ei_cpu_level_selected(void) {
     return selected;
 }
 
-static const char *const names[EI_CPU_LEVEL_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni"};
+static const char *const names[EI_CPU_LEVEL_COUNT] = {
+    [EI_CPU_SCALAR] = "scalar",       [EI_CPU_AVX2] = "avx2", [EI_CPU_AVX512] = "avx512",
+    [EI_CPU_AVX512_VNNI] = "avx512vnni", [EI_CPU_NEON] = "neon", [EI_CPU_NEON_DOTPROD] = "neondot"};
 
 const char *ei_cpu_level_name(ei_cpu_level level) {
     const int l = (int)level;
@@ -96,6 +131,10 @@ bool ei_cpu_level_parse(const char *s, ei_cpu_level *out) {
         }
     if (strcmp(s, "avx512-vnni") == 0) {
         *out = EI_CPU_AVX512_VNNI;
+        return true;
+    }
+    if (strcmp(s, "neon-dotprod") == 0 || strcmp(s, "neondotprod") == 0) {
+        *out = EI_CPU_NEON_DOTPROD;
         return true;
     }
     return false;

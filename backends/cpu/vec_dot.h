@@ -126,6 +126,9 @@ void ei_vec_dot_fill_scalar(ei_vec_dot_table *t);
 void ei_vec_dot_fill_avx2(ei_vec_dot_table *t);
 void ei_vec_dot_fill_avx512(ei_vec_dot_table *t, int vnni);
 #endif
+#if defined(__aarch64__)
+void ei_vec_dot_fill_neon(ei_vec_dot_table *t, int dotprod);
+#endif
 
 /* The scalar Q8_0 / Q8_1 aux writer: fills qs and ds (and zeroes the
  * padding) from the blocks already at the row start. */

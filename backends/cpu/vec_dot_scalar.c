@@ -567,6 +567,13 @@ static void build_tables(void) {
         else ei_vec_dot_fill_avx512(&tables[l], l == EI_CPU_AVX512_VNNI);
         n_tables = l + 1;
     }
+#elif defined(__aarch64__)
+    for (int l = EI_CPU_NEON; l <= (int)top; l++) {
+        tables[l] = tables[l - 1];
+        tables[l].level = (ei_cpu_level)l;
+        ei_vec_dot_fill_neon(&tables[l], l == EI_CPU_NEON_DOTPROD);
+        n_tables = l + 1;
+    }
 #else
     (void)top;
 #endif
