@@ -33,7 +33,7 @@
 #include "runtime/backends.h"
 #include "testutil.h"
 
-static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q4_K, EI_TYPE_Q6_K};
+static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0, EI_TYPE_Q4_K, EI_TYPE_Q6_K};
 #define N_TYPES (sizeof types / sizeof *types)
 
 static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }

@@ -16,7 +16,7 @@
  * ggml's x86 code; Q8_K), then for output (row r, activation c), over the
  * blocks b in order,
  *
- *   Q4_0, Q8_0:  isum = sum of w * a over the block (exact int32)
+ *   Q4_0, Q5_0, Q8_0:  isum = sum of w * a over the block (exact int32)
  *                s = fmaf(d_w * d_a, (float)isum, s)
  *   Q4_1:        isum = sum of q * a (codes 0..15)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(m_w, s_a, s)
@@ -41,6 +41,7 @@
  *   Q8_0  d[16] f16 | 8 units of 64 bytes: unit u, byte 4r+i = w[r][4u+i] + 128 (as u8)
  *   Q4_0  d[16] f16 | 4 units of 64 bytes: unit u, byte 4r+i = q[r][8u+i] | q[r][8u+4+i] << 4
  *   Q4_1  d[16] f16 | m[16] f16 | 4 units as Q4_0
+ *   Q5_0  d[16] f16 | 4 units as Q4_0 (low 4 bits of q) | 64 bytes: byte 4r+i bit g = q[r][4g+i] >> 4
  *   Q4_K  d[16] f16 | dmin[16] f16 | sc[8][16] u8 | m[4][16][2] u8 (pairs m[2p], m[2p+1] per row) |
  *         32 units as Q4_0 (the 256 values in order)
  *   Q6_K  d[16] f16 | sc[16][16] i8 | 32 units as Q4_0 (low 4 bits of q) | 16 units of 64 bytes of

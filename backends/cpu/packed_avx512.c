@@ -47,7 +47,7 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
     const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
     const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
-    const int off = T == EI_TYPE_Q8_0 ? 128 : T == EI_TYPE_Q4_0 ? 8 : 0;
+    const int off = T == EI_TYPE_Q8_0 ? 128 : T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
     const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
     __m512 acc[PACK_COLS];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
@@ -62,6 +62,13 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
                 const __m512i x = load(blk + units + 64 * u);
                 W[2 * u] = lo4(x);
                 W[2 * u + 1] = hi4(x);
+            }
+            if (T == EI_TYPE_Q5_0) { /* fifth bits: bit g of each byte of the unit after the nibbles -> 0x10 */
+                const __m512i h = load(blk + 32 + 256), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
+                for (int g = 0; g < 8; g++) {
+                    const __m512i x = g < 4 ? _mm512_srli_epi16(h4, (unsigned)g) : _mm512_srli_epi16(h, (unsigned)(g - 4));
+                    W[g] = _mm512_or_si512(W[g], _mm512_and_si512(x, m));
+                }
             }
         }
         for (int c = 0; c < NC; c++) {
@@ -197,11 +204,13 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
 #define CALL_Q80(NC) tile_q8f(EI_TYPE_Q8_0, n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) tile_q8f(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) tile_q8f(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
+#define CALL_Q50(NC) tile_q8f(EI_TYPE_Q5_0, n, g, a, as, NC, y, ys)
 #define CALL_Q4K(NC) tile_q4_K(n, g, a, as, NC, y, ys)
 #define CALL_Q6K(NC) tile_q6_K(n, g, a, as, NC, y, ys)
 TILE_FNS(vnni_q8_0, CALL_Q80)
 TILE_FNS(vnni_q4_0, CALL_Q40)
 TILE_FNS(vnni_q4_1, CALL_Q41)
+TILE_FNS(vnni_q5_0, CALL_Q50)
 TILE_FNS(vnni_q4_K, CALL_Q4K)
 TILE_FNS(vnni_q6_K, CALL_Q6K)
 
@@ -210,6 +219,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     case EI_TYPE_Q8_0: return vnni_q8_0;
     case EI_TYPE_Q4_0: return vnni_q4_0;
     case EI_TYPE_Q4_1: return vnni_q4_1;
+    case EI_TYPE_Q5_0: return vnni_q5_0;
     case EI_TYPE_Q4_K: return vnni_q4_K;
     case EI_TYPE_Q6_K: return vnni_q6_K;
     default: return NULL;

@@ -22,6 +22,7 @@ enum {
     Q80_UNITS = 32,
     Q40_UNITS = 32,
     Q41_M = 32, Q41_UNITS = 64,
+    Q50_UNITS = 32, Q50_HI = 32 + 256,
     Q4K_DMIN = 32, Q4K_SC = 64, Q4K_M = 192, Q4K_UNITS = 320,
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
 };
@@ -35,6 +36,7 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q8_0: return 32 + 8 * 64;
     case EI_TYPE_Q4_0: return 32 + 4 * 64;
     case EI_TYPE_Q4_1: return 64 + 4 * 64;
+    case EI_TYPE_Q5_0: return Q50_HI + 64;
     case EI_TYPE_Q4_K: return Q4K_UNITS + 32 * 64;
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
     default: return 0;
@@ -106,6 +108,19 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
             put_nibble(blk + Q41_UNITS, r, k, b->qs[k] & 15);
             put_nibble(blk + Q41_UNITS, r, k + 16, b->qs[k] >> 4);
         }
+        break;
+    }
+    case EI_TYPE_Q5_0: {
+        const block_q5_0 *b = x;
+        put_f16(blk, 0, r, b->d);
+        uint32_t qh;
+        memcpy(&qh, b->qh, 4);
+        for (int k = 0; k < 16; k++) {
+            put_nibble(blk + Q50_UNITS, r, k, b->qs[k] & 15);
+            put_nibble(blk + Q50_UNITS, r, k + 16, b->qs[k] >> 4);
+        }
+        /* value k's fifth bit: bit k / 4 of byte 4r + k % 4 */
+        for (int k = 0; k < 32; k++) blk[Q50_HI + 4 * r + k % 4] |= (uint8_t)(((qh >> k) & 1) << (k / 4));
         break;
     }
     case EI_TYPE_Q4_K: {
@@ -207,7 +222,7 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
     const ei_type act = ei_pack_act_type(t);
     const ei_q8_layout l = ei_q8_layout_of(act == EI_TYPE_Q8_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
-    const int off = t == EI_TYPE_Q8_0 ? 128 : t == EI_TYPE_Q4_0 ? 8 : 0;
+    const int off = t == EI_TYPE_Q8_0 ? 128 : t == EI_TYPE_Q4_0 ? 8 : t == EI_TYPE_Q5_0 ? 16 : 0;
     for (int c = 0; c < nc; c++) {
         const char *row = (const char *)a + (size_t)c * a_stride;
         const int8_t *qs = (const int8_t *)(row + l.qs);
@@ -219,8 +234,11 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
                 const uint8_t *blk = (const uint8_t *)group + (size_t)b * bb;
                 int isum = 0;
                 for (int k = 0; k < 32; k++) {
-                    const int code = t == EI_TYPE_Q8_0 ? blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4]
-                                                       : get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
+                    int code;
+                    if (t == EI_TYPE_Q8_0) code = blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4];
+                    else if (t == EI_TYPE_Q5_0)
+                        code = get_nibble(blk + Q50_UNITS, r, k) | ((blk[Q50_HI + 4 * r + k % 4] >> (k / 4)) & 1) << 4;
+                    else code = get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
                     isum += code * qs[32 * b + k];
                 }
                 isum -= off * sum[b];
@@ -279,6 +297,7 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
 REF(ref_q8_0, EI_TYPE_Q8_0, kernel_q8_0_family)
 REF(ref_q4_0, EI_TYPE_Q4_0, kernel_q8_0_family)
 REF(ref_q4_1, EI_TYPE_Q4_1, kernel_q8_0_family)
+REF(ref_q5_0, EI_TYPE_Q5_0, kernel_q8_0_family)
 REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
 REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
 
@@ -287,6 +306,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_Q8_0: return ref_q8_0;
     case EI_TYPE_Q4_0: return ref_q4_0;
     case EI_TYPE_Q4_1: return ref_q4_1;
+    case EI_TYPE_Q5_0: return ref_q5_0;
     case EI_TYPE_Q4_K: return ref_q4_K;
     case EI_TYPE_Q6_K: return ref_q6_K;
     default: return NULL;
