@@ -10,6 +10,7 @@
  * element is computed by one task in a fixed order.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "backends/cpu/packed.h"
 #include "backends/cpu/threadpool.h"
 #include "backends/cpu/vec_dot.h"
+#include "backends/cpu/vec_f32.h"
 #include "quant/fp16.h"
 #include "quant/quant.h"
 #include "util/error.h"
@@ -51,18 +53,6 @@ static ei_status cpu_copy(ei_backend *be, void *dst, const void *src, size_t n) 
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Dot product with eight independent partial sums: fixed order, so the result
- * is reproducible, and the compiler can keep the partial sums in a vector. */
-static float dot_f32(const float *a, const float *b, int64_t n) {
-    float s[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) s[k] += a[i + k] * b[i + k];
-    float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
 
 static float round_f16(float x) { return ei_fp16_to_fp32(ei_fp32_to_fp16(x)); }
 
@@ -150,7 +140,7 @@ static void reference_task(void *ctx, int64_t chunk) {
     if (!row) return; /* cannot happen in practice; the output keeps its old values */
     for (int64_t o = o0; o < o1; o++) {
         dequantize_row(j->w->type, (const char *)j->w->data + (size_t)o * j->w_row_bytes, row, n_in);
-        for (int r = 0; r < j->rows; r++) j->y[(size_t)r * n_out + o] = dot_f32(j->x + (size_t)r * n_in, row, n_in);
+        for (int r = 0; r < j->rows; r++) j->y[(size_t)r * n_out + o] = ei_dot_f32(j->x + (size_t)r * n_in, row, n_in);
     }
     free(row);
 }
@@ -316,15 +306,28 @@ static float gelu_tanh(float x) {
 
 /* GELU as llama.cpp's CPU backend computes it: through a table indexed by the
  * f16 input and holding f16 outputs, saturated beyond +-10. Rounding the same
- * way keeps gemma's logits within noise of llama.cpp's. */
+ * way keeps gemma's logits within noise of llama.cpp's. The result depends
+ * only on the input's f16 bits, so it is tabulated once (256 KiB). */
+static float gelu_table[1 << 16];
+static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
+
+static void gelu_table_init(void) {
+    for (uint32_t h = 0; h < (1u << 16); h++) {
+        const float x = ei_fp16_to_fp32((uint16_t)h);
+        gelu_table[h] = round_f16(gelu_tanh(x));
+    }
+}
+
 static float gelu_like_ggml(float x) {
     if (x <= -10.0f) return 0.0f;
     if (x >= 10.0f) return x;
-    return round_f16(gelu_tanh(round_f16(x)));
+    if (x != x) return round_f16(gelu_tanh(round_f16(x))); /* NaN: as computed */
+    return gelu_table[ei_fp32_to_fp16(x)];
 }
 
 static void cpu_glu(ei_backend *be, const float *gate, const float *up, int64_t n, ei_act act, float *y) {
     (void)be;
+    if (act != EI_ACT_SILU) pthread_once(&gelu_once, gelu_table_init);
     for (int64_t i = 0; i < n; i++) {
         float g = gate[i];
         float a = act == EI_ACT_SILU ? g / (1.0f + expf(-g)) : gelu_like_ggml(g);
@@ -429,11 +432,6 @@ static void attn_range(const attn_job *j, int r, int *first, int *last) {
     if (j->p->window > 0 && pq - j->p->window + 1 > *first) *first = pq - j->p->window + 1;
 }
 
-/* y[0..n) += w * x[0..n): element by element, so any vector width gives the same bits */
-static void axpy_f32(float *y, const float *x, float w, int n) {
-    for (int i = 0; i < n; i++) y[i] += w * x[i];
-}
-
 /* rows [t0, t1) of the cache's K or V, this head's slice, as f32 */
 static void attn_load(const attn_job *j, const void *cache, int kvh, int t0, int t1, float *dst) {
     const int hd = j->p->head_dim;
@@ -483,7 +481,7 @@ static void attn_task(void *ctx, int64_t task) {
                 const int qi = (r - r0) * nh + k;
                 float *sc = scores + (size_t)qi * n_keys - lo;
                 for (int t = t0; t < t1; t++) {
-                    float s = dot_f32(qs + (size_t)qi * hd, chunk + (size_t)(t - c0) * hd, hd) * p->scale;
+                    float s = ei_dot_f32(qs + (size_t)qi * hd, chunk + (size_t)(t - c0) * hd, hd) * p->scale;
                     if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
                     sc[t] = s;
                 }
@@ -517,7 +515,7 @@ static void attn_task(void *ctx, int64_t task) {
             for (int k = 0; k < nh; k++) {
                 const float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
                 float *out = j->out + ((size_t)r * p->n_head + h0 + k) * hd;
-                for (int t = t0; t < t1; t++) axpy_f32(out, chunk + (size_t)(t - c0) * hd, sc[t], hd);
+                for (int t = t0; t < t1; t++) ei_axpy_f32(out, chunk + (size_t)(t - c0) * hd, sc[t], hd);
             }
         }
     }

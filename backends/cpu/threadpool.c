@@ -1,31 +1,62 @@
 /*
  * threadpool.c — see threadpool.h.
  *
- * Workers sleep on a condition variable between jobs (a generation step has
- * a few hundred jobs; waking costs microseconds). Within a job, indices are
- * claimed from an atomic counter; the caller works too and then waits for
- * the workers to check out.
+ * A generation step runs a few hundred jobs of tens of microseconds each,
+ * with short single-threaded gaps between them. Waking a sleeping thread
+ * costs several microseconds (a futex and the scheduler), so between jobs
+ * workers spin on the job counter, and only after SPIN_NS without a job do
+ * they sleep on a condition variable (a chat waiting for its user must not
+ * burn a core). The caller likewise spins, then sleeps, until the workers
+ * check out. The spin is short: when other processes compete for the
+ * cores, a thread spinning for a descheduled one only steals its time.
+ *
+ * Publication: the caller writes the job, then bumps `generation`
+ * (seq_cst); a worker that sees the new generation reads the job. A worker
+ * about to sleep registers in `sleepers` and re-checks the generation under
+ * the mutex; the caller, after bumping, wakes sleepers if it sees any. With
+ * seq_cst on both counters one of the two always sees the other's write,
+ * so no wake-up is lost.
  */
 #include "backends/cpu/threadpool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+#define SPIN_NS 100000 /* 100 us: longer than the usual gap inside a decode step */
 
 struct ei_pool {
     int n_threads;
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t start, done;
-    uint64_t generation; /* bumped for each job */
-    int active;          /* workers still in the current job */
-    int stop;
+    atomic_ullong generation; /* bumped for each job */
+    atomic_int sleepers;      /* workers waiting on `start` */
+    atomic_int checked_out;   /* workers done with the current job */
+    atomic_int caller_asleep; /* the caller waits on `done` */
+    atomic_int stop;
     /* the current job */
     ei_pool_fn fn;
     void *ctx;
     int64_t n;
     atomic_llong next;
 };
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void work(ei_pool *p) {
     for (;;) {
@@ -35,20 +66,39 @@ static void work(ei_pool *p) {
     }
 }
 
+/* Wait for a generation other than seen (or stop): spin, then sleep. */
+static uint64_t wait_job(ei_pool *p, uint64_t seen) {
+    uint64_t t0 = 0;
+    for (unsigned spins = 0;; spins++) {
+        uint64_t g = atomic_load(&p->generation);
+        if (g != seen || atomic_load(&p->stop)) return g;
+        CPU_RELAX();
+        if ((spins & 1023) != 1023) continue;
+        if (!t0) t0 = now_ns();
+        else if (now_ns() - t0 > SPIN_NS) break;
+    }
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1);
+    uint64_t g;
+    while ((g = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->start, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->mu);
+    return g;
+}
+
 static void *worker(void *arg) {
     ei_pool *p = arg;
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->generation == seen) pthread_cond_wait(&p->start, &p->mu);
-        if (p->stop) break;
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        seen = wait_job(p, seen);
+        if (atomic_load(&p->stop)) break;
         work(p);
-        pthread_mutex_lock(&p->mu);
-        if (--p->active == 0) pthread_cond_signal(&p->done);
+        if (atomic_fetch_add(&p->checked_out, 1) + 1 == p->n_threads - 1 && atomic_load(&p->caller_asleep)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -74,10 +124,17 @@ ei_pool *ei_pool_new(int n_threads) {
     return p;
 }
 
+static void wake_sleepers(ei_pool *p) {
+    if (atomic_load(&p->sleepers) == 0) return;
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void ei_pool_free(ei_pool *p) {
     if (!p) return;
+    atomic_store(&p->stop, 1);
     pthread_mutex_lock(&p->mu);
-    p->stop = 1;
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->mu);
     if (p->threads)
@@ -97,17 +154,29 @@ void ei_pool_run(ei_pool *p, int64_t n, ei_pool_fn fn, void *ctx) {
         for (int64_t i = 0; i < n; i++) fn(ctx, i);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     atomic_store(&p->next, 0);
-    p->active = p->n_threads - 1;
-    p->generation++;
-    pthread_cond_broadcast(&p->start);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store(&p->checked_out, 0);
+    atomic_fetch_add(&p->generation, 1);
+    wake_sleepers(p);
     work(p);
-    pthread_mutex_lock(&p->mu);
-    while (p->active > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    /* the workers finish their last index: spin a while, then sleep */
+    const int want = p->n_threads - 1;
+    uint64_t t0 = 0;
+    for (unsigned spins = 0; atomic_load(&p->checked_out) < want; spins++) {
+        CPU_RELAX();
+        if ((spins & 255) != 255) continue;
+        if (!t0) {
+            t0 = now_ns();
+        } else if (now_ns() - t0 > SPIN_NS) {
+            pthread_mutex_lock(&p->mu);
+            atomic_store(&p->caller_asleep, 1);
+            while (atomic_load(&p->checked_out) < want) pthread_cond_wait(&p->done, &p->mu);
+            atomic_store(&p->caller_asleep, 0);
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+    }
 }
