@@ -42,7 +42,36 @@ static void test_same_bits(void **state) {
     assert_true(ei_dot_f32(x, x, 9) == 285.0f);
 }
 
+/* attention's products: every length 1..150 of keys, head sizes of 1, 64,
+ * 80 and 256, against the portable versions, bit for bit */
+static void test_attention_products(void **state) {
+    (void)state;
+    uint64_t seed = 5;
+    enum { N = 150, LD = 160, HD = 256 };
+    static float q[HD], kt[HD * LD], v[N * HD], s1[N], s2[N], o1[HD], o2[HD];
+    const int hds[] = {1, 64, 80, 256};
+    for (int i = 0; i < HD * LD; i++) kt[i] = rnd(&seed);
+    for (int i = 0; i < N * HD; i++) v[i] = rnd(&seed);
+    for (int h = 0; h < 4; h++)
+        for (int n = 1; n <= N; n += 7) {
+            const int hd = hds[h];
+            for (int i = 0; i < hd; i++) q[i] = rnd(&seed);
+            ei_scores_f32(q, kt, LD, n, hd, s1);
+            ei_scores_f32_ref(q, kt, LD, n, hd, s2);
+            assert_memory_equal(s1, s2, (size_t)n * 4);
+            for (int i = 0; i < hd; i++) o1[i] = o2[i] = rnd(&seed);
+            ei_wsum_f32(o1, s1, v, n, hd);
+            ei_wsum_f32_ref(o2, s1, v, n, hd);
+            assert_memory_equal(o1, o2, (size_t)hd * 4);
+        }
+    /* and they compute what they say */
+    const float qq[2] = {1, 2}, kk[2 * 3] = {1, 2, 3, 4, 5, 6}; /* keys (1,4) (2,5) (3,6) */
+    float ss[3];
+    ei_scores_f32(qq, kk, 3, 3, 2, ss);
+    assert_true(ss[0] == 9.0f && ss[1] == 12.0f && ss[2] == 15.0f);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_same_bits)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_same_bits), cmocka_unit_test(test_attention_products)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -458,9 +458,12 @@ static void attn_task(void *ctx, int64_t task) {
         if (l >= f && l > hi) hi = l;
     }
     const int n_keys = hi >= lo ? hi - lo + 1 : 0;
-    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + (size_t)ATTN_KEYS * hd));
+    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + 2 * (size_t)ATTN_KEYS * hd) +
+                        sizeof(uint16_t) * (size_t)n_keys);
     if (!buf) return; /* cannot happen in practice: the output keeps its old values */
     float *scores = buf, *qs = scores + (size_t)nq * n_keys, *chunk = qs + (size_t)nq * hd;
+    float *kt = chunk + (size_t)ATTN_KEYS * hd; /* the chunk's keys transposed: [hd][ATTN_KEYS] */
+    uint16_t *h16 = (uint16_t *)(kt + (size_t)ATTN_KEYS * hd);
     /* An f16 cache is read as llama.cpp reads it: the query is rounded to f16
      * for q.k, and the probabilities to f16 for the sum over values. */
     const bool f16 = j->kv->type == EI_TYPE_F16;
@@ -473,15 +476,19 @@ static void attn_task(void *ctx, int64_t task) {
     for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* scores */
         const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
         attn_load(j, j->kv->k, kvh, c0, c1, chunk);
+        for (int t = 0; t < c1 - c0; t++)
+            for (int d = 0; d < hd; d++) kt[(size_t)d * ATTN_KEYS + t] = chunk[(size_t)t * hd + d];
         for (int r = r0; r < r1; r++) {
             int f, l;
             attn_range(j, r, &f, &l);
             const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
+            if (t1 <= t0) continue;
             for (int k = 0; k < nh; k++) {
                 const int qi = (r - r0) * nh + k;
                 float *sc = scores + (size_t)qi * n_keys - lo;
+                ei_scores_f32(qs + (size_t)qi * hd, kt + (t0 - c0), ATTN_KEYS, t1 - t0, hd, sc + t0);
                 for (int t = t0; t < t1; t++) {
-                    float s = ei_dot_f32(qs + (size_t)qi * hd, chunk + (size_t)(t - c0) * hd, hd) * p->scale;
+                    float s = sc[t] * p->scale;
                     if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
                     sc[t] = s;
                 }
@@ -501,7 +508,11 @@ static void attn_task(void *ctx, int64_t task) {
                 sum += sc[t];
             }
             const float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
-            for (int t = f; t <= l; t++) sc[t] = f16 ? round_f16(sc[t] * inv) : sc[t] * inv;
+            for (int t = f; t <= l; t++) sc[t] *= inv;
+            if (f16 && l >= f) { /* rounded to f16, a row at a time */
+                ei_fp32_to_fp16_row(sc + f, h16, l - f + 1);
+                ei_fp16_to_fp32_row(h16, sc + f, l - f + 1);
+            }
             memset(j->out + ((size_t)r * p->n_head + h0 + k) * hd, 0, sizeof(float) * (size_t)hd);
         }
     }
@@ -512,10 +523,11 @@ static void attn_task(void *ctx, int64_t task) {
             int f, l;
             attn_range(j, r, &f, &l);
             const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
+            if (t1 <= t0) continue;
             for (int k = 0; k < nh; k++) {
                 const float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
                 float *out = j->out + ((size_t)r * p->n_head + h0 + k) * hd;
-                for (int t = t0; t < t1; t++) ei_axpy_f32(out, chunk + (size_t)(t - c0) * hd, sc[t], hd);
+                ei_wsum_f32(out, sc + t0, chunk + (size_t)(t0 - c0) * hd, t1 - t0, hd);
             }
         }
     }

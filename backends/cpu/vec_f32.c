@@ -3,6 +3,8 @@
  */
 #include "backends/cpu/vec_f32.h"
 
+#include <stddef.h>
+
 #include "backends/cpu/cpu_features.h"
 
 float ei_dot_f32_ref(const float *a, const float *b, int64_t n) {
@@ -19,8 +21,72 @@ void ei_axpy_f32_ref(float *y, const float *x, float w, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += w * x[i];
 }
 
+void ei_scores_f32_ref(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
+    for (int64_t t = 0; t < n; t++) s[t] = 0.0f;
+    for (int d = 0; d < hd; d++)
+        for (int64_t t = 0; t < n; t++) s[t] += q[d] * kt[(size_t)d * ld + t];
+}
+
+void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int hd) {
+    for (int64_t t = 0; t < n; t++)
+        for (int i = 0; i < hd; i++) out[i] += w[t] * v[(size_t)t * hd + i];
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f")))
+
+T512 static void scores_avx512(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
+    int64_t t = 0;
+    for (; t + 64 <= n; t += 64) { /* four registers of keys per pass over d */
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < hd; d++) {
+            const __m512 qd = _mm512_set1_ps(q[d]);
+            const float *k = kt + (size_t)d * ld + t;
+            a0 = _mm512_add_ps(a0, _mm512_mul_ps(qd, _mm512_loadu_ps(k)));
+            a1 = _mm512_add_ps(a1, _mm512_mul_ps(qd, _mm512_loadu_ps(k + 16)));
+            a2 = _mm512_add_ps(a2, _mm512_mul_ps(qd, _mm512_loadu_ps(k + 32)));
+            a3 = _mm512_add_ps(a3, _mm512_mul_ps(qd, _mm512_loadu_ps(k + 48)));
+        }
+        _mm512_storeu_ps(s + t, a0);
+        _mm512_storeu_ps(s + t + 16, a1);
+        _mm512_storeu_ps(s + t + 32, a2);
+        _mm512_storeu_ps(s + t + 48, a3);
+    }
+    for (; t < n; t += 16) {
+        const __mmask16 m = n - t >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+        __m512 a = _mm512_setzero_ps();
+        for (int d = 0; d < hd; d++)
+            a = _mm512_add_ps(a, _mm512_mul_ps(_mm512_set1_ps(q[d]), _mm512_maskz_loadu_ps(m, kt + (size_t)d * ld + t)));
+        _mm512_mask_storeu_ps(s + t, m, a);
+    }
+}
+
+T512 static void wsum_avx512(float *out, const float *w, const float *v, int64_t n, int hd) {
+    for (int i = 0; i < hd; i += 64) { /* up to four registers of dimensions kept over all keys */
+        const int len = hd - i < 64 ? hd - i : 64;
+        __mmask16 m[4];
+        __m512 a[4];
+        for (int r = 0; r < 4; r++) {
+            const int left = len - 16 * r;
+            m[r] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            a[r] = _mm512_maskz_loadu_ps(m[r], out + i + 16 * r);
+        }
+        for (int64_t t = 0; t < n; t++) {
+            const __m512 wt = _mm512_set1_ps(w[t]);
+            const float *vt = v + (size_t)t * hd + i;
+            for (int r = 0; r < 4; r++)
+                a[r] = _mm512_add_ps(a[r], _mm512_mul_ps(wt, _mm512_maskz_loadu_ps(m[r], vt + 16 * r)));
+        }
+        for (int r = 0; r < 4; r++) _mm512_mask_storeu_ps(out + i + 16 * r, m[r], a[r]);
+    }
+}
+
+static int use_avx512(void) {
+    const ei_cpu_level l = ei_cpu_level_selected();
+    return l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
+}
 
 __attribute__((target("avx2"))) static float dot_avx2(const float *a, const float *b, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
@@ -62,4 +128,24 @@ void ei_axpy_f32(float *y, const float *x, float w, int64_t n) {
     }
 #endif
     ei_axpy_f32_ref(y, x, w, n);
+}
+
+void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
+#if defined(__x86_64__)
+    if (use_avx512()) {
+        scores_avx512(q, kt, ld, n, hd, s);
+        return;
+    }
+#endif
+    ei_scores_f32_ref(q, kt, ld, n, hd, s);
+}
+
+void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd) {
+#if defined(__x86_64__)
+    if (use_avx512()) {
+        wsum_avx512(out, w, v, n, hd);
+        return;
+    }
+#endif
+    ei_wsum_f32_ref(out, w, v, n, hd);
 }

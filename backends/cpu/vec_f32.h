@@ -15,7 +15,18 @@ float ei_dot_f32(const float *a, const float *b, int64_t n);
 /* y[i] += w * x[i] */
 void ei_axpy_f32(float *y, const float *x, float w, int64_t n);
 
+/* Attention's two products, one query against a chunk of n keys, every
+ * sum taken in order (d = 0, 1, ... or t = 0, 1, ...) with no fused
+ * multiply-add, so vector lanes over keys or over dimensions give the
+ * portable bits:
+ *   s[t] = sum over d of q[d] * kt[d * ld + t]   (kt: the keys transposed, hd rows of ld)
+ *   out[i] += sum over t of w[t] * v[t * hd + i] (v: n rows of hd) */
+void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
+void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd);
+
 /* the portable versions (tests) */
+void ei_scores_f32_ref(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
+void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int hd);
 float ei_dot_f32_ref(const float *a, const float *b, int64_t n);
 void ei_axpy_f32_ref(float *y, const float *x, float w, int64_t n);
 
