@@ -192,6 +192,7 @@ typedef struct packed_job {
     size_t a_stride, group_bytes;
     float *y;
     int rows;
+    int64_t chunk;    /* groups per task */
     int64_t n_chunks; /* group chunks per block of activation rows */
     ei_pack_kernel_fn kernel;
     ei_act_quantize_fn quantize;
@@ -208,7 +209,7 @@ static void packed_task(void *ctx, int64_t task) {
     const packed_job *j = ctx;
     const int64_t n = j->w->ne[0], n_out = j->w->ne[1], n_groups = n_out / PACK_ROWS;
     const int64_t chunk = task % j->n_chunks, block = task / j->n_chunks;
-    const int64_t g0 = chunk * PACKED_CHUNK, g1 = g0 + PACKED_CHUNK < n_groups ? g0 + PACKED_CHUNK : n_groups;
+    const int64_t g0 = chunk * j->chunk, g1 = g0 + j->chunk < n_groups ? g0 + j->chunk : n_groups;
     const int r0 = (int)(block * PACKED_COLS), r1 = r0 + PACKED_COLS < j->rows ? r0 + PACKED_COLS : j->rows;
     for (int64_t g = g0; g < g1; g++)
         for (int r = r0; r < r1; r += PACK_COLS) {
@@ -216,6 +217,15 @@ static void packed_task(void *ctx, int64_t task) {
             j->kernel(n, (const char *)j->w->packed + (size_t)g * j->group_bytes, j->a + (size_t)r * j->a_stride,
                       j->a_stride, nc, j->y + (size_t)r * n_out + g * PACK_ROWS, (size_t)n_out);
         }
+}
+
+/* One activation row: the product streams the weights from memory once, so
+ * tasks are long runs of consecutive groups (the prefetchers follow long
+ * streams better), GEMV_TASKS per thread to even out the threads. */
+#define GEMV_TASKS 2
+static int64_t gemv_chunk(int64_t n_groups, int threads) {
+    const int64_t c = n_groups / ((int64_t)threads * GEMV_TASKS);
+    return c > PACKED_CHUNK ? c : PACKED_CHUNK;
 }
 
 /* false if it cannot run (no memory): the caller takes the plain path */
@@ -230,7 +240,8 @@ static bool packed_matmul(ei_backend *be, const ei_tensor *w, const float *x, in
     j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
     if (!j.a) return false;
     const int64_t n_groups = w->ne[1] / PACK_ROWS;
-    j.n_chunks = (n_groups + PACKED_CHUNK - 1) / PACKED_CHUNK;
+    j.chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be))) : PACKED_CHUNK;
+    j.n_chunks = (n_groups + j.chunk - 1) / j.chunk;
     ei_pool_run(pool_of(be), rows, packed_quantize_task, &j);
     const int64_t n_blocks = (rows + PACKED_COLS - 1) / PACKED_COLS;
     ei_pool_run(pool_of(be), n_blocks * j.n_chunks, packed_task, &j);
@@ -476,8 +487,9 @@ static void attn_task(void *ctx, int64_t task) {
     for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* scores */
         const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
         attn_load(j, j->kv->k, kvh, c0, c1, chunk);
-        for (int t = 0; t < c1 - c0; t++)
-            for (int d = 0; d < hd; d++) kt[(size_t)d * ATTN_KEYS + t] = chunk[(size_t)t * hd + d];
+        const int ld = c1 - c0; /* compact rows: no 4 KiB strides between them */
+        for (int d = 0; d < hd; d++)
+            for (int t = 0; t < ld; t++) kt[(size_t)d * ld + t] = chunk[(size_t)t * hd + d];
         for (int r = r0; r < r1; r++) {
             int f, l;
             attn_range(j, r, &f, &l);
@@ -486,7 +498,7 @@ static void attn_task(void *ctx, int64_t task) {
             for (int k = 0; k < nh; k++) {
                 const int qi = (r - r0) * nh + k;
                 float *sc = scores + (size_t)qi * n_keys - lo;
-                ei_scores_f32(qs + (size_t)qi * hd, kt + (t0 - c0), ATTN_KEYS, t1 - t0, hd, sc + t0);
+                ei_scores_f32(qs + (size_t)qi * hd, kt + (t0 - c0), ld, t1 - t0, hd, sc + t0);
                 for (int t = t0; t < t1; t++) {
                     float s = sc[t] * p->scale;
                     if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);

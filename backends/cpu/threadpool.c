@@ -20,6 +20,7 @@
 #include "backends/cpu/threadpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -58,6 +59,15 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One step of a spin: pause first; past a few microseconds, give the core
+ * to any other runnable thread (sched_yield returns at once when there is
+ * none), so that a spinning thread never starves the one it waits for when
+ * other processes compete for the cores. */
+static void relax(unsigned spins) {
+    if (spins < 256) CPU_RELAX();
+    else sched_yield();
+}
+
 static void work(ei_pool *p) {
     for (;;) {
         int64_t i = atomic_fetch_add(&p->next, 1);
@@ -72,8 +82,8 @@ static uint64_t wait_job(ei_pool *p, uint64_t seen) {
     for (unsigned spins = 0;; spins++) {
         uint64_t g = atomic_load(&p->generation);
         if (g != seen || atomic_load(&p->stop)) return g;
-        CPU_RELAX();
-        if ((spins & 1023) != 1023) continue;
+        relax(spins);
+        if ((spins & 63) != 63) continue;
         if (!t0) t0 = now_ns();
         else if (now_ns() - t0 > SPIN_NS) break;
     }
@@ -166,8 +176,8 @@ void ei_pool_run(ei_pool *p, int64_t n, ei_pool_fn fn, void *ctx) {
     const int want = p->n_threads - 1;
     uint64_t t0 = 0;
     for (unsigned spins = 0; atomic_load(&p->checked_out) < want; spins++) {
-        CPU_RELAX();
-        if ((spins & 255) != 255) continue;
+        relax(spins);
+        if ((spins & 63) != 63) continue;
         if (!t0) {
             t0 = now_ns();
         } else if (now_ns() - t0 > SPIN_NS) {
