@@ -206,7 +206,7 @@ static void test_matmul(void **state) {
         assert_int_equal(ei_cpu_backend_new(2, &b2), EI_OK);
         ei_tensor plain = {"w", t, {n, n_out, 1, 1}, w, b1, NULL};
         ei_tensor packed = plain;
-        assert_int_equal(b1->ops->prepare_weight(b1, &packed), EI_OK);
+        assert_int_equal(b1->ops->prepare_weight(b1, &packed, false), EI_OK);
         b1->ops->matmul(b1, &plain, x, max_rows, yu);
         b1->ops->matmul(b1, &packed, x, max_rows, y1);
         for (int rows = 1; rows <= max_rows; rows += 4) {

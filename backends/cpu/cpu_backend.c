@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime/backends.h"
 #include "backends/cpu/packed.h"
@@ -159,22 +161,41 @@ static void reference_task(void *ctx, int64_t chunk) {
 typedef struct pack_job {
     const ei_tensor *w;
     void *dst;
-    size_t group_bytes;
+    int64_t g0; /* first group of the batch */
 } pack_job;
 
-static void pack_task(void *ctx, int64_t g) {
+static void pack_task(void *ctx, int64_t i) {
     const pack_job *j = ctx;
-    ei_pack_groups(j->w->type, j->w->data, j->w->ne[0], g, g + 1, j->dst);
+    ei_pack_groups(j->w->type, j->w->data, j->w->ne[0], j->g0 + i, j->g0 + i + 1, j->dst);
 }
 
-static ei_status cpu_prepare_weight(ei_backend *be, ei_tensor *t) {
+/* Give back whole pages of [a, b) of a read-only file mapping. */
+static void drop_pages(uintptr_t a, uintptr_t b) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    a = (a + page - 1) & ~(page - 1);
+    b &= ~(page - 1);
+    if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+#define PACK_BATCH 256 /* groups packed between two page drops: 4096 rows */
+
+static ei_status cpu_prepare_weight(ei_backend *be, ei_tensor *t, bool file_mapped) {
     if (t->packed || !ei_pack_kernel_selected(t->type)) return EI_OK;
     const size_t bytes = ei_pack_bytes(t->type, t->ne[0], t->ne[1]);
     if (!bytes) return EI_OK; /* a shape the packed layout does not take: the plain kernels */
     void *dst = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     if (!dst) return ei_error(EI_ERR_NOMEM, "tensor %s: cannot allocate %zu bytes to repack it", t->name, bytes);
-    pack_job j = {t, dst, 0};
-    ei_pool_run(pool_of(be), t->ne[1] / PACK_ROWS, pack_task, &j);
+    const int64_t n_groups = t->ne[1] / PACK_ROWS;
+    const size_t group_src = ei_type_row_bytes(t->type, t->ne[0]) * PACK_ROWS;
+    const uintptr_t src = (uintptr_t)t->data;
+    for (int64_t g0 = 0; g0 < n_groups; g0 += PACK_BATCH) {
+        const int64_t n = n_groups - g0 < PACK_BATCH ? n_groups - g0 : PACK_BATCH;
+        pack_job j = {t, dst, g0};
+        ei_pool_run(pool_of(be), n, pack_task, &j);
+        /* this batch's source pages are done with (a page shared with the next
+         * batch stays: one page per batch) */
+        if (file_mapped) drop_pages(src + (size_t)g0 * group_src, src + (size_t)(g0 + n) * group_src);
+    }
     t->packed = dst;
     return EI_OK;
 }

@@ -6,13 +6,12 @@
  * backend); 1-D weights (norms, biases) that are not f32 in the file are
  * converted once into backend memory so every op sees f32 vectors. The
  * backend may repack the matrices into a layout of its own
- * (prepare_weight); the file's pages of a repacked matrix are then given
- * back to the kernel (they come back from the file if ever read again).
+ * (prepare_weight); it may give the file's pages of a repacked matrix back
+ * to the kernel as it goes (they come back from the file if ever read).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "model/model.h"
@@ -218,14 +217,6 @@ static int model_matrices(ei_model *m, ei_tensor **out) {
     return n;
 }
 
-/* Drop the whole pages of [p, p + n) from this process's memory; they are
- * file pages of a read-only mapping, so a later read faults them back in. */
-static void drop_pages(const void *p, size_t n) {
-    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
-    if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
-}
-
 static ei_status prepare_weights(ei_model *m) {
     ei_backend *be = m->be;
     if (!be->ops->prepare_weight) return EI_OK;
@@ -235,10 +226,9 @@ static ei_status prepare_weights(ei_model *m) {
     ei_status s = EI_OK;
     for (int i = 0; i < n && !s; i++) {
         if (!ts[i]->data) continue;
-        s = be->ops->prepare_weight(be, ts[i]);
-        /* the tied embedding's rows are still read by get_rows: only a few */
-        if (!s && ts[i]->packed)
-            drop_pages(ts[i]->data, ei_type_row_bytes(ts[i]->type, ts[i]->ne[0]) * (size_t)ts[i]->ne[1]);
+        /* the tied embedding's rows are still read by get_rows: only a few,
+         * which come back from the file */
+        s = be->ops->prepare_weight(be, ts[i], true);
     }
     free(ts);
     return s;

@@ -90,8 +90,11 @@ typedef struct ei_backend_ops {
 
     /* A matrix used by matmul: the backend may make its own copy in a
      * layout of its choice (t->packed), or leave t alone. release_weight
-     * frees that copy. Both may be NULL. */
-    ei_status (*prepare_weight)(ei_backend *be, ei_tensor *t);
+     * frees that copy. Both may be NULL. file_mapped: t->data lies in a
+     * read-only file mapping, so the backend may give its pages back to the
+     * kernel as it copies them (madvise; they are read again from the file
+     * if ever touched), which keeps the peak memory near one copy. */
+    ei_status (*prepare_weight)(ei_backend *be, ei_tensor *t, bool file_mapped);
     void (*release_weight)(ei_backend *be, ei_tensor *t);
 
     /* ops */
