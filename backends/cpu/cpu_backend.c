@@ -439,8 +439,8 @@ static void cpu_kv_store(ei_backend *be, ei_kv_layer *kv, const float *k, const 
 /* Attention, in tasks of (up to ATTN_ROWS query rows, the query heads that
  * share one KV head): the task converts each chunk of ATTN_KEYS cached
  * keys (then values) of its KV head to f32 once, and every query of the
- * task reads it. For a single row (generation) each query head is its own
- * task, so that one KV head still spreads over the threads. Per query the
+ * task reads it. For a single row (generation) with fewer KV heads than
+ * threads, each query head is its own task, so the work still spreads. Per query the
  * arithmetic is fixed (scores, max, exp, sum, weights, weighted sum in key
  * order), so outputs do not depend on the task split. */
 
@@ -509,8 +509,11 @@ static void attn_task(void *ctx, int64_t task) {
         const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
         attn_load(j, j->kv->k, kvh, c0, c1, chunk);
         const int ld = c1 - c0; /* compact rows: no 4 KiB strides between them */
-        for (int d = 0; d < hd; d++)
-            for (int t = 0; t < ld; t++) kt[(size_t)d * ld + t] = chunk[(size_t)t * hd + d];
+        for (int tb = 0; tb < ld; tb += 16) { /* 16 keys at a time: their rows stay in L1 */
+            const int te = tb + 16 < ld ? tb + 16 : ld;
+            for (int d = 0; d < hd; d++)
+                for (int t = tb; t < te; t++) kt[(size_t)d * ld + t] = chunk[(size_t)t * hd + d];
+        }
         for (int r = r0; r < r1; r++) {
             int f, l;
             attn_range(j, r, &f, &l);
@@ -570,7 +573,9 @@ static void attn_task(void *ctx, int64_t task) {
 static void cpu_attention(ei_backend *be, const float *q, const int32_t *pos, int rows, const ei_kv_layer *kv,
                           int n_kv, const ei_attn_params *p, float *out) {
     const int n_rep = p->n_head / p->n_head_kv;
-    const int per = rows == 1 ? 1 : n_rep;
+    /* the heads sharing a KV head share a task (one conversion of the keys),
+     * unless that leaves threads idle in generation */
+    const int per = rows > 1 || p->n_head_kv >= ei_pool_threads(pool_of(be)) ? n_rep : 1;
     attn_job j = {q, pos, kv, n_kv, rows, per, p->n_head / per, p, out};
     const int64_t n_blocks = (rows + ATTN_ROWS - 1) / ATTN_ROWS;
     ei_pool_run(pool_of(be), n_blocks * j.n_head_groups, attn_task, &j);
