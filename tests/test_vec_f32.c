@@ -37,6 +37,23 @@ static void test_same_bits(void **state) {
         ei_axpy_f32_ref(y2, a, w, n);
         if (n) assert_memory_equal(y1, y2, (size_t)n * 4);
     }
+    /* the f16 forms equal the f32 ones on the converted values */
+    uint16_t h[100];
+    float hf[100];
+    for (int n = 0; n <= 100; n++) {
+        for (int i = 0; i < n; i++) {
+            h[i] = ei_fp32_to_fp16(rnd(&seed));
+            hf[i] = ei_fp16_to_fp32(h[i]);
+            a[i] = rnd(&seed);
+            y1[i] = y2[i] = rnd(&seed);
+        }
+        const float d1 = ei_dot_f32_f16(a, h, n), d2 = ei_dot_f32_ref(a, hf, n);
+        assert_memory_equal(&d1, &d2, 4);
+        const float w = rnd(&seed);
+        ei_axpy_f32_f16(y1, h, w, n);
+        ei_axpy_f32_ref(y2, hf, w, n);
+        if (n) assert_memory_equal(y1, y2, (size_t)n * 4);
+    }
     /* and the dot product is a dot product */
     const float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     assert_true(ei_dot_f32(x, x, 9) == 285.0f);

@@ -473,6 +473,56 @@ static void attn_load(const attn_job *j, const void *cache, int kvh, int t0, int
         deq((const char *)cache + (size_t)t * j->kv->row_bytes + head_off, dst + (size_t)(t - t0) * hd, hd);
 }
 
+/* scores -> weights in place: exp(s - max) / sum, the sum in double; with
+ * an f16 cache the weights are rounded to f16 (as llama.cpp does) */
+static void attn_softmax(float *sc, int n, bool f16, uint16_t *h16) {
+    float max = -INFINITY;
+    for (int t = 0; t < n; t++) max = sc[t] > max ? sc[t] : max;
+    double sum = 0;
+    for (int t = 0; t < n; t++) {
+        sc[t] = expf(sc[t] - max);
+        sum += sc[t];
+    }
+    const float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+    for (int t = 0; t < n; t++) sc[t] *= inv;
+    if (f16) {
+        ei_fp32_to_fp16_row(sc, h16, n);
+        ei_fp16_to_fp32_row(h16, sc, n);
+    }
+}
+
+/* Generation with an f16 cache: one query head per task, reading the
+ * cache's f16 rows directly (no conversion pass: half the bytes, no
+ * transpose). Scores in ei_dot_f32's order; the weighted sum as
+ * ei_wsum_f32 would compute it on the converted values. */
+static void attn_gen_task(void *ctx, int64_t h) {
+    const attn_job *j = ctx;
+    const ei_attn_params *p = j->p;
+    const int hd = p->head_dim, kvh = (int)h / (p->n_head / p->n_head_kv);
+    const float *q = j->q + (size_t)h * hd;
+    float *out = j->out + (size_t)h * hd;
+    memset(out, 0, sizeof(float) * (size_t)hd);
+    int f, l;
+    attn_range(j, 0, &f, &l);
+    if (l < f) return;
+    const int n = l - f + 1;
+    float *buf = malloc(sizeof(float) * ((size_t)n + hd) + sizeof(uint16_t) * (size_t)n);
+    if (!buf) return; /* cannot happen in practice */
+    float *sc = buf, *qr = sc + n;
+    uint16_t *h16 = (uint16_t *)(qr + hd);
+    for (int i = 0; i < hd; i++) qr[i] = round_f16(q[i]);
+    const size_t rb = j->kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
+    for (int t = 0; t < n; t++) {
+        float s = ei_dot_f32_f16(qr, (const uint16_t *)((const char *)j->kv->k + (size_t)(f + t) * rb + off), hd) * p->scale;
+        if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
+        sc[t] = s;
+    }
+    attn_softmax(sc, n, true, h16);
+    for (int t = 0; t < n; t++)
+        ei_axpy_f32_f16(out, (const uint16_t *)((const char *)j->kv->v + (size_t)(f + t) * rb + off), sc[t], hd);
+    free(buf);
+}
+
 static void attn_task(void *ctx, int64_t task) {
     const attn_job *j = ctx;
     const ei_attn_params *p = j->p;
@@ -536,19 +586,7 @@ static void attn_task(void *ctx, int64_t task) {
         attn_range(j, r, &f, &l);
         for (int k = 0; k < nh; k++) {
             float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
-            float max = -INFINITY;
-            for (int t = f; t <= l; t++) max = sc[t] > max ? sc[t] : max;
-            double sum = 0;
-            for (int t = f; t <= l; t++) {
-                sc[t] = expf(sc[t] - max);
-                sum += sc[t];
-            }
-            const float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
-            for (int t = f; t <= l; t++) sc[t] *= inv;
-            if (f16 && l >= f) { /* rounded to f16, a row at a time */
-                ei_fp32_to_fp16_row(sc + f, h16, l - f + 1);
-                ei_fp16_to_fp32_row(h16, sc + f, l - f + 1);
-            }
+            if (l >= f) attn_softmax(sc + f, l - f + 1, f16, h16);
             memset(j->out + ((size_t)r * p->n_head + h0 + k) * hd, 0, sizeof(float) * (size_t)hd);
         }
     }
@@ -577,6 +615,10 @@ static void cpu_attention(ei_backend *be, const float *q, const int32_t *pos, in
      * unless that leaves threads idle in generation */
     const int per = rows > 1 || p->n_head_kv >= ei_pool_threads(pool_of(be)) ? n_rep : 1;
     attn_job j = {q, pos, kv, n_kv, rows, per, p->n_head / per, p, out};
+    if (rows == 1 && kv->type == EI_TYPE_F16) {
+        ei_pool_run(pool_of(be), p->n_head, attn_gen_task, &j);
+        return;
+    }
     const int64_t n_blocks = (rows + ATTN_ROWS - 1) / ATTN_ROWS;
     ei_pool_run(pool_of(be), n_blocks * j.n_head_groups, attn_task, &j);
 }

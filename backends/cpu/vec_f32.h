@@ -24,6 +24,12 @@ void ei_axpy_f32(float *y, const float *x, float w, int64_t n);
 void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
 void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd);
 
+/* The same as ei_dot_f32 and ei_axpy_f32 with the second vector given as
+ * f16 (converted exactly): attention in generation reads an f16 cache
+ * this way, without a conversion pass. */
+float ei_dot_f32_f16(const float *a, const uint16_t *b, int64_t n);
+void ei_axpy_f32_f16(float *y, const uint16_t *x, float w, int64_t n);
+
 /* the portable versions (tests) */
 void ei_scores_f32_ref(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
 void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int hd);
