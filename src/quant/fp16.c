@@ -13,13 +13,22 @@
 #include "quant/fp16.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 
+/* F16C and AVX with the OS saving YMM state (cpuid leaf 1, xgetbv): read
+ * directly, as clang 14 has no "f16c" for __builtin_cpu_supports. */
 static int have_f16c(void) {
     static int cached = -1; /* benign race: every thread computes the same value */
     if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+        unsigned a, b, c, d;
+        int ok = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && (c & bit_AVX) && (c & bit_OSXSAVE)) {
+            unsigned lo, hi;
+            __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            ok = (lo & 6) == 6; /* XMM and YMM state */
+        }
+        cached = ok;
     }
     return cached;
 }
