@@ -512,14 +512,14 @@ static void attn_gen_task(void *ctx, int64_t h) {
     uint16_t *h16 = (uint16_t *)(qr + hd);
     for (int i = 0; i < hd; i++) qr[i] = round_f16(q[i]);
     const size_t rb = j->kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
+    ei_scores_f16(qr, (const char *)j->kv->k + (size_t)f * rb + off, rb, n, hd, sc);
     for (int t = 0; t < n; t++) {
-        float s = ei_dot_f32_f16(qr, (const uint16_t *)((const char *)j->kv->k + (size_t)(f + t) * rb + off), hd) * p->scale;
+        float s = sc[t] * p->scale;
         if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
         sc[t] = s;
     }
     attn_softmax(sc, n, true, h16);
-    for (int t = 0; t < n; t++)
-        ei_axpy_f32_f16(out, (const uint16_t *)((const char *)j->kv->v + (size_t)(f + t) * rb + off), sc[t], hd);
+    ei_wsum_f16(out, sc, (const char *)j->kv->v + (size_t)f * rb + off, rb, n, hd);
     free(buf);
 }
 

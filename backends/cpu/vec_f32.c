@@ -36,6 +36,13 @@ void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+static int level_cached = -1; /* benign race: every thread computes the same value */
+static ei_cpu_level level(void) {
+    if (level_cached < 0) level_cached = (int)ei_cpu_level_selected();
+    return (ei_cpu_level)level_cached;
+}
+
+
 #define T512 __attribute__((target("avx512f")))
 
 T512 static void scores_avx512(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
@@ -85,7 +92,7 @@ T512 static void wsum_avx512(float *out, const float *w, const float *v, int64_t
 }
 
 static int use_avx512(void) {
-    const ei_cpu_level l = ei_cpu_level_selected();
+    const ei_cpu_level l = level();
     return l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
 }
 
@@ -131,8 +138,30 @@ __attribute__((target("avx2,f16c"))) static void axpy_f16_avx2(float *y, const u
 }
 
 static int use_avx2(void) {
-    const ei_cpu_level l = ei_cpu_level_selected();
+    const ei_cpu_level l = level();
     return l == EI_CPU_AVX2 || l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
+}
+
+__attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q, const char *rows, size_t stride,
+                                                                  int64_t n, int hd, float *s) {
+    for (int64_t t = 0; t < n; t++) s[t] = dot_f16_avx2(q, (const uint16_t *)(rows + (size_t)t * stride), hd);
+}
+
+__attribute__((target("avx2,f16c"))) static void wsum_f16_avx2(float *out, const float *w, const char *rows,
+                                                                size_t stride, int64_t n, int hd) {
+    if (hd % 8 || hd > 256) {
+        for (int64_t t = 0; t < n; t++) axpy_f16_avx2(out, (const uint16_t *)(rows + (size_t)t * stride), w[t], hd);
+        return;
+    }
+    __m256 acc[32]; /* the output row in registers (or L1) over all keys */
+    for (int i = 0; i < hd / 8; i++) acc[i] = _mm256_loadu_ps(out + 8 * i);
+    for (int64_t t = 0; t < n; t++) {
+        const __m256 wt = _mm256_set1_ps(w[t]);
+        const uint16_t *v = (const uint16_t *)(rows + (size_t)t * stride);
+        for (int i = 0; i < hd / 8; i++)
+            acc[i] = _mm256_add_ps(acc[i], _mm256_mul_ps(wt, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + 8 * i)))));
+    }
+    for (int i = 0; i < hd / 8; i++) _mm256_storeu_ps(out + 8 * i, acc[i]);
 }
 #endif
 
@@ -196,4 +225,24 @@ void ei_axpy_f32_f16(float *y, const uint16_t *x, float w, int64_t n) {
     }
 #endif
     for (int64_t i = 0; i < n; i++) y[i] += w * ei_fp16_to_fp32(x[i]);
+}
+
+void ei_scores_f16(const float *q, const void *rows, size_t stride, int64_t n, int hd, float *s) {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        scores_f16_avx2(q, rows, stride, n, hd, s);
+        return;
+    }
+#endif
+    for (int64_t t = 0; t < n; t++) s[t] = ei_dot_f32_f16(q, (const uint16_t *)((const char *)rows + (size_t)t * stride), hd);
+}
+
+void ei_wsum_f16(float *out, const float *w, const void *rows, size_t stride, int64_t n, int hd) {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        wsum_f16_avx2(out, w, rows, stride, n, hd);
+        return;
+    }
+#endif
+    for (int64_t t = 0; t < n; t++) ei_axpy_f32_f16(out, (const uint16_t *)((const char *)rows + (size_t)t * stride), w[t], hd);
 }
