@@ -52,12 +52,7 @@ size_t ei_pack_bytes(ei_type t, int64_t n, int64_t n_out) {
 }
 
 /* A nibble unit (Q4_0's layout): value k of the 8u..8u+7 covered by unit u
- * goes to byte 4r + k % 4, low nibble for k % 8 < 4. */
-static void put_nibble(uint8_t *units, int r, int k, int q) {
-    uint8_t *p = units + 64 * (k / 8) + 4 * r + k % 4;
-    *p = (uint8_t)(k % 8 < 4 ? (*p & 0xF0) | q : (*p & 0x0F) | q << 4);
-}
-
+ * is in byte 4r + k % 4, low nibble for k % 8 < 4. */
 static int get_nibble(const uint8_t *units, int r, int k) {
     const uint8_t v = units[64 * (k / 8) + 4 * r + k % 4];
     return k % 8 < 4 ? v & 15 : v >> 4;
@@ -82,8 +77,18 @@ static void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
     }
 }
 
-/* Row r's file block x into packed block blk. */
+/* Codes in nibble units (Q4_0's layout) for row r: whole bytes, each
+ * written once: byte 4r + i of unit u = code 8u + i | code 8u + 4 + i << 4. */
+static void put_units(uint8_t *units, int r, const uint8_t *codes, int n) {
+    for (int u = 0; u < n / 8; u++)
+        for (int i = 0; i < 4; i++)
+            units[64 * u + 4 * r + i] = (uint8_t)((codes[8 * u + i] & 15) | (codes[8 * u + 4 + i] & 15) << 4);
+}
+
+/* Row r's file block x into packed block blk; every byte of the packed
+ * block belongs to exactly one row and is written whole. */
 static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
+    uint8_t c[256]; /* the row's codes for this block, in order */
     switch (t) {
     case EI_TYPE_Q8_0: {
         const block_q8_0 *b = x;
@@ -91,36 +96,33 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         for (int k = 0; k < 32; k++) blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4] = (uint8_t)(b->qs[k] + 128);
         break;
     }
-    case EI_TYPE_Q4_0: {
-        const block_q4_0 *b = x;
-        put_f16(blk, 0, r, b->d);
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: {
+        const uint8_t *qs = t == EI_TYPE_Q4_0 ? ((const block_q4_0 *)x)->qs
+                          : t == EI_TYPE_Q4_1 ? ((const block_q4_1 *)x)->qs : ((const block_q5_0 *)x)->qs;
         for (int k = 0; k < 16; k++) {
-            put_nibble(blk + Q40_UNITS, r, k, b->qs[k] & 15);
-            put_nibble(blk + Q40_UNITS, r, k + 16, b->qs[k] >> 4);
+            c[k] = qs[k] & 15;
+            c[k + 16] = qs[k] >> 4;
         }
-        break;
-    }
-    case EI_TYPE_Q4_1: {
-        const block_q4_1 *b = x;
-        put_f16(blk, 0, r, b->d);
-        put_f16(blk, Q41_M, r, b->m);
-        for (int k = 0; k < 16; k++) {
-            put_nibble(blk + Q41_UNITS, r, k, b->qs[k] & 15);
-            put_nibble(blk + Q41_UNITS, r, k + 16, b->qs[k] >> 4);
+        if (t == EI_TYPE_Q4_1) {
+            put_f16(blk, 0, r, ((const block_q4_1 *)x)->d);
+            put_f16(blk, Q41_M, r, ((const block_q4_1 *)x)->m);
+            put_units(blk + Q41_UNITS, r, c, 32);
+        } else if (t == EI_TYPE_Q4_0) {
+            put_f16(blk, 0, r, ((const block_q4_0 *)x)->d);
+            put_units(blk + Q40_UNITS, r, c, 32);
+        } else {
+            const block_q5_0 *b = x;
+            put_f16(blk, 0, r, b->d);
+            put_units(blk + Q50_UNITS, r, c, 32);
+            uint32_t qh;
+            memcpy(&qh, b->qh, 4);
+            /* value k's fifth bit: bit k / 4 of byte 4r + k % 4 */
+            for (int i = 0; i < 4; i++) {
+                uint8_t byte = 0;
+                for (int g = 0; g < 8; g++) byte |= (uint8_t)(((qh >> (4 * g + i)) & 1) << g);
+                blk[Q50_HI + 4 * r + i] = byte;
+            }
         }
-        break;
-    }
-    case EI_TYPE_Q5_0: {
-        const block_q5_0 *b = x;
-        put_f16(blk, 0, r, b->d);
-        uint32_t qh;
-        memcpy(&qh, b->qh, 4);
-        for (int k = 0; k < 16; k++) {
-            put_nibble(blk + Q50_UNITS, r, k, b->qs[k] & 15);
-            put_nibble(blk + Q50_UNITS, r, k + 16, b->qs[k] >> 4);
-        }
-        /* value k's fifth bit: bit k / 4 of byte 4r + k % 4 */
-        for (int k = 0; k < 32; k++) blk[Q50_HI + 4 * r + k % 4] |= (uint8_t)(((qh >> k) & 1) << (k / 4));
         break;
     }
     case EI_TYPE_Q4_K: {
@@ -136,9 +138,10 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         /* qs[32p + l]: value 64p + l (low nibble) and 64p + 32 + l (high) */
         for (int p = 0; p < 4; p++)
             for (int l = 0; l < 32; l++) {
-                put_nibble(blk + Q4K_UNITS, r, 64 * p + l, b->qs[32 * p + l] & 15);
-                put_nibble(blk + Q4K_UNITS, r, 64 * p + 32 + l, b->qs[32 * p + l] >> 4);
+                c[64 * p + l] = b->qs[32 * p + l] & 15;
+                c[64 * p + 32 + l] = b->qs[32 * p + l] >> 4;
             }
+        put_units(blk + Q4K_UNITS, r, c, 256);
         break;
     }
     case EI_TYPE_Q6_K: {
@@ -150,15 +153,18 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         for (int h = 0; h < 2; h++)
             for (int l = 0; l < 32; l++) {
                 const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
-                const int q[4] = {(ql[l] & 15) | ((qh[l] >> 0) & 3) << 4, (ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4,
-                                  (ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4, (ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4};
-                for (int s = 0; s < 4; s++) {
-                    const int k = 128 * h + l + 32 * s;
-                    put_nibble(blk + Q6K_LO, r, k, q[s] & 15);
-                    uint8_t *hp = blk + Q6K_HI + 64 * (k / 16) + 4 * r + k % 4;
-                    const int t2 = 2 * (k % 16 / 4);
-                    *hp = (uint8_t)((*hp & ~(3 << t2)) | (q[s] >> 4) << t2);
-                }
+                c[128 * h + l] = (uint8_t)((ql[l] & 15) | ((qh[l] >> 0) & 3) << 4);
+                c[128 * h + l + 32] = (uint8_t)((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4);
+                c[128 * h + l + 64] = (uint8_t)((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
+                c[128 * h + l + 96] = (uint8_t)((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
+            }
+        put_units(blk + Q6K_LO, r, c, 256);
+        /* high bits: unit v, byte 4r + i, bits 2t..2t+1 = code 16v + 4t + i >> 4 */
+        for (int v = 0; v < 16; v++)
+            for (int i = 0; i < 4; i++) {
+                uint8_t byte = 0;
+                for (int t2 = 0; t2 < 4; t2++) byte |= (uint8_t)((c[16 * v + 4 * t2 + i] >> 4) << (2 * t2));
+                blk[Q6K_HI + 64 * v + 4 * r + i] = byte;
             }
         break;
     }
@@ -172,7 +178,6 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
     const int64_t nb = n / block_values(t);
     for (int64_t g = g0; g < g1; g++) {
         uint8_t *out = (uint8_t *)dst + (size_t)g * (size_t)nb * bb;
-        memset(out, 0, (size_t)nb * bb);
         for (int r = 0; r < PACK_ROWS; r++) {
             const char *row = (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes;
             for (int64_t b = 0; b < nb; b++) pack_one(t, row + (size_t)b * file_block, r, out + (size_t)b * bb);
