@@ -23,9 +23,15 @@ void ei_axpy_f32_ref(float *y, const float *x, float w, int64_t n) {
 }
 
 void ei_scores_f32_ref(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
-    for (int64_t t = 0; t < n; t++) s[t] = 0.0f;
-    for (int d = 0; d < hd; d++)
-        for (int64_t t = 0; t < n; t++) s[t] += q[d] * kt[(size_t)d * ld + t];
+    const int hd8 = hd & ~7;
+    for (int64_t t = 0; t < n; t++) {
+        float p[8] = {0};
+        for (int d = 0; d < hd8; d += 8)
+            for (int k = 0; k < 8; k++) p[k] += q[d + k] * kt[(size_t)(d + k) * ld + t];
+        float sum = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+        for (int d = hd8; d < hd; d++) sum += q[d] * kt[(size_t)d * ld + t];
+        s[t] = sum;
+    }
 }
 
 void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int hd) {
@@ -45,29 +51,27 @@ static ei_cpu_level level(void) {
 
 #define T512 __attribute__((target("avx512f")))
 
+/* 16 keys (lanes) at once, in ei_dot_f32's order over d: eight partial
+ * sums (d mod 8) added in its tree, then the tail */
+T512 static __m512 scores16(const float *q, const float *kt, int64_t ld, int hd, __mmask16 m) {
+    const int hd8 = hd & ~7;
+    __m512 p[8];
+    for (int k = 0; k < 8; k++) p[k] = _mm512_setzero_ps();
+    for (int d = 0; d < hd8; d += 8)
+        for (int k = 0; k < 8; k++)
+            p[k] = _mm512_add_ps(p[k], _mm512_mul_ps(_mm512_set1_ps(q[d + k]),
+                                                     _mm512_maskz_loadu_ps(m, kt + (size_t)(d + k) * ld)));
+    __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(p[0], p[1]), _mm512_add_ps(p[2], p[3])),
+                               _mm512_add_ps(_mm512_add_ps(p[4], p[5]), _mm512_add_ps(p[6], p[7])));
+    for (int d = hd8; d < hd; d++)
+        sum = _mm512_add_ps(sum, _mm512_mul_ps(_mm512_set1_ps(q[d]), _mm512_maskz_loadu_ps(m, kt + (size_t)d * ld)));
+    return sum;
+}
+
 T512 static void scores_avx512(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
-    int64_t t = 0;
-    for (; t + 64 <= n; t += 64) { /* four registers of keys per pass over d */
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int d = 0; d < hd; d++) {
-            const __m512 qd = _mm512_set1_ps(q[d]);
-            const float *k = kt + (size_t)d * ld + t;
-            a0 = _mm512_add_ps(a0, _mm512_mul_ps(qd, _mm512_loadu_ps(k)));
-            a1 = _mm512_add_ps(a1, _mm512_mul_ps(qd, _mm512_loadu_ps(k + 16)));
-            a2 = _mm512_add_ps(a2, _mm512_mul_ps(qd, _mm512_loadu_ps(k + 32)));
-            a3 = _mm512_add_ps(a3, _mm512_mul_ps(qd, _mm512_loadu_ps(k + 48)));
-        }
-        _mm512_storeu_ps(s + t, a0);
-        _mm512_storeu_ps(s + t + 16, a1);
-        _mm512_storeu_ps(s + t + 32, a2);
-        _mm512_storeu_ps(s + t + 48, a3);
-    }
-    for (; t < n; t += 16) {
+    for (int64_t t = 0; t < n; t += 16) {
         const __mmask16 m = n - t >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
-        __m512 a = _mm512_setzero_ps();
-        for (int d = 0; d < hd; d++)
-            a = _mm512_add_ps(a, _mm512_mul_ps(_mm512_set1_ps(q[d]), _mm512_maskz_loadu_ps(m, kt + (size_t)d * ld + t)));
-        _mm512_mask_storeu_ps(s + t, m, a);
+        _mm512_mask_storeu_ps(s + t, m, scores16(q, kt + t, ld, hd, m));
     }
 }
 

@@ -16,12 +16,15 @@ float ei_dot_f32(const float *a, const float *b, int64_t n);
 /* y[i] += w * x[i] */
 void ei_axpy_f32(float *y, const float *x, float w, int64_t n);
 
-/* Attention's two products, one query against a chunk of n keys, every
- * sum taken in order (d = 0, 1, ... or t = 0, 1, ...) with no fused
- * multiply-add, so vector lanes over keys or over dimensions give the
+/* Attention's two products, one query against a chunk of n keys, with no
+ * fused multiply-add, so vector lanes over keys or over dimensions give the
  * portable bits:
- *   s[t] = sum over d of q[d] * kt[d * ld + t]   (kt: the keys transposed, hd rows of ld)
- *   out[i] += sum over t of w[t] * v[t * hd + i] (v: n rows of hd) */
+ *   s[t] = sum over d of q[d] * kt[d * ld + t]   (kt: the keys transposed, hd rows of ld),
+ *          summed in ei_dot_f32's order, so s[t] is ei_dot_f32(q, key t):
+ *          the prompt path (transposed keys) and generation (ei_scores_f16
+ *          on the cache's rows) give the same bits, and a prompt decoded in
+ *          one batch leaves the logits of the same tokens decoded one by one
+ *   out[i] += sum over t of w[t] * v[t * hd + i] (v: n rows of hd), in order t = 0, 1, ... */
 void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
 void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd);
 
