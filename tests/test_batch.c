@@ -44,7 +44,7 @@ static float max_abs_diff(const float *a, const float *b, int n) {
 /* Sequences of different lengths go on together; after each batched step
  * their logits equal those of a context that decoded the same tokens alone,
  * token by token. */
-static void check_model(const char *path) {
+static void check_model_kv(const char *path, ei_kv_type kv_type) {
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (!tu_exists(path)) {
         print_message("skipping %s: %s missing (scripts/test.sh writes it)\n", name, path);
@@ -55,6 +55,7 @@ static void check_model(const char *path) {
     const int n_vocab = ei_model_n_vocab(m);
     ei_context_params cp = ei_context_default_params();
     cp.n_ctx = 64;
+    cp.kv_type = kv_type;
     ei_context *batched[N_SEQ], *alone[N_SEQ];
     uint64_t rng = 7;
     int32_t prompt[N_SEQ][8];
@@ -112,6 +113,8 @@ static void check_model(const char *path) {
     ei_model_free(m);
 }
 
+static void check_model(const char *path) { check_model_kv(path, EI_KV_F16); }
+
 static void test_llama(void **state) {
     (void)state;
     check_model(arch_model("llama"));
@@ -127,12 +130,22 @@ static void test_qwen2(void **state) { /* biases */
     check_model(arch_model("qwen2"));
 }
 
+static const char *random_llama(void) {
+    static char buf[1024];
+    snprintf(buf, sizeof buf, "%s/models/random-llama-q8_0.gguf", EI_BINARY_DIR);
+    return buf;
+}
+
+static void test_cache_types(void **state) { /* the attention paths of the other caches */
+    (void)state;
+    check_model_kv(arch_model("gemma3"), EI_KV_F32);
+    check_model_kv(random_llama(), EI_KV_Q8_0); /* head_dim 32: a whole Q8_0 block */
+}
+
 /* real head sizes (64, 256) and real quantized weights */
 static void test_random_llama(void **state) {
     (void)state;
-    static char buf[1024];
-    snprintf(buf, sizeof buf, "%s/models/random-llama-q8_0.gguf", EI_BINARY_DIR);
-    check_model(buf);
+    check_model(random_llama());
 }
 
 static void test_smollm2(void **state) {
@@ -150,6 +163,7 @@ int main(void) {
         cmocka_unit_test(test_llama),
         cmocka_unit_test(test_gemma3),
         cmocka_unit_test(test_qwen2),
+        cmocka_unit_test(test_cache_types),
         cmocka_unit_test(test_random_llama),
         cmocka_unit_test(test_smollm2),
         cmocka_unit_test(test_gemma3_270m),

@@ -6,7 +6,7 @@
  *   dequantized weight row and the dequantized activation row (in double)
  *   up to float rounding: the packing loses nothing and puts every value
  *   where the kernels read it;
- * - the AVX-512 VNNI kernels (where this CPU has them) give the reference
+ * - the AVX-512 VNNI and AVX2 kernels (where this CPU has them) give the reference
  *   kernel's bits for every column count 1..PACK_COLS, sizes of one and of
  *   several blocks, with zero, tiny and huge rows;
  * - an output's bits do not depend on the column count it was computed in;
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../backends/cpu/cpu_features.h"
 #include "../backends/cpu/packed.h"
 #include "../backends/cpu/vec_dot.h"
 #include "edgeinfer.h"
@@ -136,24 +137,38 @@ static void check_type(ei_type t, int64_t n) {
             }
         }
 
-    /* SIMD against the reference, every column count, bit for bit */
-    const ei_pack_kernel_fn simd = ei_pack_kernel_selected(t);
-    if (simd) {
+    /* every SIMD kernel this CPU runs against the reference, every column
+     * count, bit for bit */
+    ei_pack_kernel_fn simd[2];
+    const char *simd_name[2];
+    int n_simd = 0;
+#if defined(__x86_64__)
+    const ei_cpu_level level = ei_cpu_level_supported();
+    if (level == EI_CPU_AVX512_VNNI) {
+        simd_name[n_simd] = "avx512vnni";
+        simd[n_simd++] = ei_pack_kernel_avx512vnni(t);
+    }
+    if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) {
+        simd_name[n_simd] = "avx2";
+        simd[n_simd++] = ei_pack_kernel_avx2(t);
+    }
+#endif
+    for (int i = 0; i < n_simd; i++) {
+        assert_non_null(simd[i]);
         for (int k = 1; k <= nc; k++)
             for (int g = 0; g < 2; g++) {
                 float out[PACK_COLS][PACK_ROWS];
-                simd(n, (char *)p + g * group_bytes, a, as, k, &out[0][0], PACK_ROWS);
+                simd[i](n, (char *)p + g * group_bytes, a, as, k, &out[0][0], PACK_ROWS);
                 for (int c = 0; c < k; c++)
                     for (int r = 0; r < PACK_ROWS; r++)
                         if (!same_bits(out[c][r], ref[g][c][r])) {
-                            print_error("%s n=%lld nc=%d row %d col %d: simd %.9g, reference %.9g\n", ei_type_name(t),
-                                        (long long)n, k, g * PACK_ROWS + r, c, out[c][r], ref[g][c][r]);
+                            print_error("%s %s n=%lld nc=%d row %d col %d: simd %.9g, reference %.9g\n", simd_name[i],
+                                        ei_type_name(t), (long long)n, k, g * PACK_ROWS + r, c, out[c][r], ref[g][c][r]);
                             fail();
                         }
             }
-    } else {
-        print_message("  (no packed SIMD kernel on this CPU: reference only)\n");
     }
+    if (!n_simd) print_message("  (no packed SIMD kernel on this CPU: reference only)\n");
     free(w);
     free(p);
     free(x);

@@ -91,6 +91,8 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
 
 #define MATMUL_CHUNK 16
 #define MATMUL_GROUP 64
+/* tasks per thread when one activation row streams the weights in long runs */
+#define GEMV_TASKS 2
 
 typedef struct matmul_job {
     const ei_tensor *w;
@@ -99,6 +101,7 @@ typedef struct matmul_job {
     size_t a_stride, w_row_bytes;
     float *y;                /* (rows, n_out) */
     int rows;
+    int64_t chunk;           /* output rows per task */
     int64_t n_chunks;        /* output chunks per activation group */
     ei_vec_dot_fn dot;
     ei_vec_dot_rows_fn dot_rows; /* one activation row: several weight rows per call, or NULL */
@@ -114,7 +117,7 @@ static void matmul_task(void *ctx, int64_t task) {
     const matmul_job *j = ctx;
     const int64_t n = j->w->ne[0], n_out = j->w->ne[1];
     const int64_t chunk = task % j->n_chunks, group = task / j->n_chunks;
-    const int64_t o0 = chunk * MATMUL_CHUNK, o1 = o0 + MATMUL_CHUNK < n_out ? o0 + MATMUL_CHUNK : n_out;
+    const int64_t o0 = chunk * j->chunk, o1 = o0 + j->chunk < n_out ? o0 + j->chunk : n_out;
     const int r0 = (int)(group * MATMUL_GROUP), r1 = r0 + MATMUL_GROUP < j->rows ? r0 + MATMUL_GROUP : j->rows;
     if (j->rows == 1 && j->dot_rows) { /* generation: weight rows in fours against the one input row */
         for (int64_t o = o0; o < o1; o += EI_VEC_DOT_MAX_ROWS) {
@@ -243,7 +246,6 @@ static void packed_task(void *ctx, int64_t task) {
 /* One activation row: the product streams the weights from memory once, so
  * tasks are long runs of consecutive groups (the prefetchers follow long
  * streams better), GEMV_TASKS per thread to even out the threads. */
-#define GEMV_TASKS 2
 static int64_t gemv_chunk(int64_t n_groups, int threads) {
     const int64_t c = n_groups / ((int64_t)threads * GEMV_TASKS);
     return c > PACKED_CHUNK ? c : PACKED_CHUNK;
@@ -276,13 +278,19 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     const ei_type act = ei_vec_dot_act_type(w->type);
     matmul_job j = {.w = w, .x = x, .y = y, .rows = rows, .w_row_bytes = ei_type_row_bytes(w->type, w->ne[0])};
-    const int64_t n_chunks = (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK;
+    j.chunk = MATMUL_CHUNK;
+    if (rows == 1) { /* generation streams the weights: long runs, as gemv_chunk says */
+        const int64_t c = w->ne[1] / ((int64_t)ei_pool_threads(pool_of(be)) * GEMV_TASKS);
+        if (c > j.chunk) j.chunk = c & ~(int64_t)(EI_VEC_DOT_MAX_ROWS - 1);
+    }
+    const int64_t n_chunks = (w->ne[1] + j.chunk - 1) / j.chunk;
     if (act != EI_TYPE_COUNT && vt->dot[w->type] && vt->quantize[act]) {
         j.a_stride = ei_vec_dot_act_row_bytes(act, w->ne[0]);
         if (j.a_stride && (size_t)rows <= SIZE_MAX / j.a_stride) j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
     }
     if (!j.a) { /* no kernel for this type (or no memory): the reference path */
-        ei_pool_run(pool_of(be), n_chunks, reference_task, &j);
+        j.chunk = MATMUL_CHUNK;
+        ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, reference_task, &j);
         return;
     }
     j.dot = vt->dot[w->type];
@@ -491,19 +499,18 @@ static void attn_softmax(float *sc, int n, bool f16, uint16_t *h16) {
     }
 }
 
-/* Generation with an f16 cache: one query head per task, reading the
- * cache's f16 rows directly (no conversion pass: half the bytes, no
- * transpose). Scores in ei_dot_f32's order; the weighted sum as
- * ei_wsum_f32 would compute it on the converted values. */
-static void attn_gen_task(void *ctx, int64_t h) {
-    const attn_job *j = ctx;
-    const ei_attn_params *p = j->p;
-    const int hd = p->head_dim, kvh = (int)h / (p->n_head / p->n_head_kv);
-    const float *q = j->q + (size_t)h * hd;
-    float *out = j->out + (size_t)h * hd;
+/* Generation with an f16 cache: one query (one head of one row) reading
+ * the cache's f16 rows directly (no conversion pass: half the bytes, no
+ * transpose). Scores as ei_dot_f32 sums (attn_task's ei_scores_f32 sums
+ * the same way); the weighted sum as ei_wsum_f32 would compute it on the
+ * converted values. q, out: this head's head_dim values. */
+static void attn_gen_head(const float *q, int pos, const ei_kv_layer *kv, int n_kv, const ei_attn_params *p, int h,
+                          float *out) {
+    const int hd = p->head_dim, kvh = h / (p->n_head / p->n_head_kv);
     memset(out, 0, sizeof(float) * (size_t)hd);
+    const attn_job range = {.pos = &pos, .n_kv = n_kv, .p = p};
     int f, l;
-    attn_range(j, 0, &f, &l);
+    attn_range(&range, 0, &f, &l);
     if (l < f) return;
     const int n = l - f + 1;
     float *buf = malloc(sizeof(float) * ((size_t)n + hd) + sizeof(uint16_t) * (size_t)n);
@@ -511,16 +518,22 @@ static void attn_gen_task(void *ctx, int64_t h) {
     float *sc = buf, *qr = sc + n;
     uint16_t *h16 = (uint16_t *)(qr + hd);
     for (int i = 0; i < hd; i++) qr[i] = round_f16(q[i]);
-    const size_t rb = j->kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
-    ei_scores_f16(qr, (const char *)j->kv->k + (size_t)f * rb + off, rb, n, hd, sc);
+    const size_t rb = kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
+    ei_scores_f16(qr, (const char *)kv->k + (size_t)f * rb + off, rb, n, hd, sc);
     for (int t = 0; t < n; t++) {
         float s = sc[t] * p->scale;
         if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
         sc[t] = s;
     }
     attn_softmax(sc, n, true, h16);
-    ei_wsum_f16(out, sc, (const char *)j->kv->v + (size_t)f * rb + off, rb, n, hd);
+    ei_wsum_f16(out, sc, (const char *)kv->v + (size_t)f * rb + off, rb, n, hd);
     free(buf);
+}
+
+static void attn_gen_task(void *ctx, int64_t h) {
+    const attn_job *j = ctx;
+    const size_t at = (size_t)h * j->p->head_dim;
+    attn_gen_head(j->q + at, j->pos[0], j->kv, j->n_kv, j->p, (int)h, j->out + at);
 }
 
 static void attn_task(void *ctx, int64_t task) {
@@ -623,6 +636,37 @@ static void cpu_attention(ei_backend *be, const float *q, const int32_t *pos, in
     ei_pool_run(pool_of(be), n_blocks * j.n_head_groups, attn_task, &j);
 }
 
+/* Continuous batching: one query row per sequence, each against its own
+ * cache, all (row, head) pairs in one pool run, so the threads share the
+ * rows' work in one dispatch instead of one per row. */
+typedef struct attn_multi_job {
+    const float *q;
+    const int32_t *pos;
+    const ei_kv_layer *const *kv;
+    const ei_attn_params *p;
+    float *out;
+} attn_multi_job;
+
+static void attn_multi_task(void *ctx, int64_t task) {
+    const attn_multi_job *j = ctx;
+    const int nh = j->p->n_head, r = (int)(task / nh), h = (int)(task % nh);
+    const size_t at = ((size_t)r * nh + h) * j->p->head_dim;
+    attn_gen_head(j->q + at, j->pos[r], j->kv[r], j->pos[r] + 1, j->p, h, j->out + at);
+}
+
+static void cpu_attention_multi(ei_backend *be, const float *q, const int32_t *pos, int rows,
+                                const ei_kv_layer *const *kv, const ei_attn_params *p, float *out) {
+    bool all_f16 = true;
+    for (int r = 0; r < rows; r++) all_f16 = all_f16 && kv[r]->type == EI_TYPE_F16;
+    if (all_f16) {
+        attn_multi_job j = {q, pos, kv, p, out};
+        ei_pool_run(pool_of(be), (int64_t)rows * p->n_head, attn_multi_task, &j);
+        return;
+    }
+    const size_t w = (size_t)p->n_head * p->head_dim;
+    for (int r = 0; r < rows; r++) cpu_attention(be, q + r * w, &pos[r], 1, kv[r], pos[r] + 1, p, out + r * w);
+}
+
 /* ---- construction ------------------------------------------------------- */
 
 static void cpu_free(ei_backend *be) {
@@ -652,6 +696,7 @@ static const ei_backend_ops cpu_ops = {
     .glu = cpu_glu,
     .kv_store = cpu_kv_store,
     .attention = cpu_attention,
+    .attention_multi = cpu_attention_multi,
 };
 
 ei_status ei_cpu_backend_new(int n_threads, ei_backend **out) {

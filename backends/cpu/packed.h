@@ -98,7 +98,8 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t);
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t); /* NULL: do not pack on this CPU */
 
 #if defined(__x86_64__)
-ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t);
+ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t); /* AVX512-VNNI */
+ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t);       /* AVX2 + FMA + F16C */
 #endif
 
 #endif

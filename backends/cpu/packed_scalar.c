@@ -324,8 +324,9 @@ ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     const char *env = getenv("EDGEINFER_PACK");
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
-    if (ei_cpu_level_selected() == EI_CPU_AVX512_VNNI)
-        return ei_pack_kernel_avx512vnni(t);
+    const ei_cpu_level level = ei_cpu_level_selected();
+    if (level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx512vnni(t);
+    if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512) return ei_pack_kernel_avx2(t);
 #endif
     (void)t;
     return NULL;

@@ -217,7 +217,14 @@ AI void block32_k(int kind, int64_t n, const void *vw, const void *va, size_t as
     }
 }
 
-/* nw weight rows against one activation row: the rows' chains interleave */
+/* nw weight rows against one activation row: the rows' chains interleave.
+ * The rows of a matrix lie one after another, so the weights a later call
+ * reads start nw rows on: prefetching there keeps loads ahead of the
+ * arithmetic (rows of a few hundred bytes are too short for the hardware
+ * prefetchers to get going). */
+#ifndef PREFETCH_TILES
+#define PREFETCH_TILES 2
+#endif
 AI void block32_rows_k(int kind, int64_t n, const void *vw, size_t ws, const int nw, const void *va, float *s) {
     const bool q8_1 = kind == W_Q4_1 || kind == W_Q5_1;
     const int64_t nb = n / 32;
@@ -236,8 +243,9 @@ AI void block32_rows_k(int kind, int64_t n, const void *vw, size_t ws, const int
         for (int k = 0; k < nw; k++) {
             bool sign;
             uint16_t hd, hm;
-            const __m256i v =
-                block32_values(kind, (const char *)vw + (size_t)k * ws + (size_t)b * block32_bytes(kind), &sign, &hd, &hm);
+            const char *wb = (const char *)vw + (size_t)k * ws + (size_t)b * block32_bytes(kind);
+            _mm_prefetch(wb + PREFETCH_TILES * nw * ws, _MM_HINT_T0);
+            const __m256i v = block32_values(kind, wb, &sign, &hd, &hm);
             if (q8_1) summs[k] = fmaf(h2f(hm), A.ds[2 * b + 1], summs[k]);
             const __m256 f = _mm256_cvtepi32_ps(block32_lanes(v, sign, A.qs + 32 * b));
             acc[c][k] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(hd) * da), f, acc[c][k]);

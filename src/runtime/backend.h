@@ -125,6 +125,11 @@ typedef struct ei_backend_ops {
      * cache are positions 0..n_kv-1. */
     void (*attention)(ei_backend *be, const float *q, const int32_t *pos, int rows, const ei_kv_layer *kv,
                       int n_kv, const ei_attn_params *p, float *out);
+    /* continuous batching: row r is one query of its own sequence, at
+     * position pos[r], against its own cache kv[r] (keys 0..pos[r]); the
+     * same result, row for row, as attention() with rows = 1 */
+    void (*attention_multi)(ei_backend *be, const float *q, const int32_t *pos, int rows,
+                            const ei_kv_layer *const *kv, const ei_attn_params *p, float *out);
 } ei_backend_ops;
 
 struct ei_backend {

@@ -39,6 +39,7 @@ void ei_context_free(ei_context *c) {
     void *scratch[] = {c->x, c->xb, c->q, c->k, c->v, c->att, c->hb, c->hb2, c->logits, c->logits_multi};
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) ctx_release(c, scratch[i]);
     free(c->pos);
+    free(c->kv_rows);
     free(c->tokens);
     free(c->logits_host);
     free(c);
@@ -73,8 +74,9 @@ ei_status ei_context_new(ei_model *m, const ei_context_params *p, ei_context **o
     ei_status s = EI_OK;
     c->kv = calloc((size_t)cfg->n_layer, sizeof *c->kv);
     c->pos = calloc(b, sizeof *c->pos);
+    c->kv_rows = calloc(b, sizeof *c->kv_rows);
     c->tokens = calloc((size_t)n_ctx, sizeof *c->tokens);
-    if (!c->kv || !c->pos || !c->tokens) s = ei_error(EI_ERR_NOMEM, "out of memory");
+    if (!c->kv || !c->pos || !c->kv_rows || !c->tokens) s = ei_error(EI_ERR_NOMEM, "out of memory");
     size_t row_bytes = ei_type_row_bytes(kv_type, (int64_t)wkv);
     for (int il = 0; il < cfg->n_layer && !s; il++) {
         c->kv[il].type = kv_type;

@@ -26,6 +26,7 @@ struct ei_context {
     float *hb2;    /* (n_batch, n_ff) up */
     float *logits; /* (n_batch or 1, n_vocab) on the backend */
     int32_t *pos;  /* (n_batch) host: positions of the rows */
+    const ei_kv_layer **kv_rows; /* (n_batch) host: each row's cache layer in ei_decode_multi */
     float *logits_multi; /* (multi_cap, n_vocab) on the backend: ei_decode_multi's logits */
     int multi_cap;
 

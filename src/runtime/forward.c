@@ -41,7 +41,7 @@ static ei_rope_params rope_for_layer(const ei_model *m, int il) {
 static void attend(ei_context *ctx, ei_context *const *owners, int n, int il, const ei_attn_params *ap) {
     const ei_backend_ops *op = ctx->m->be->ops;
     ei_backend *be = ctx->m->be;
-    const int wq = ap->n_head * ap->head_dim, wkv = ap->n_head_kv * ap->head_dim;
+    const int wkv = ap->n_head_kv * ap->head_dim;
     if (!owners) {
         op->kv_store(be, &ctx->kv[il], ctx->k, ctx->v, n, wkv, ctx->pos);
         op->attention(be, ctx->q, ctx->pos, n, &ctx->kv[il], ctx->n_past + n, ap, ctx->att);
@@ -50,9 +50,9 @@ static void attend(ei_context *ctx, ei_context *const *owners, int n, int il, co
     for (int i = 0; i < n; i++) {
         ei_kv_layer *kv = &owners[i]->kv[il];
         op->kv_store(be, kv, ctx->k + (size_t)i * wkv, ctx->v + (size_t)i * wkv, 1, wkv, &ctx->pos[i]);
-        op->attention(be, ctx->q + (size_t)i * wq, &ctx->pos[i], 1, kv, ctx->pos[i] + 1, ap,
-                      ctx->att + (size_t)i * wq);
+        ctx->kv_rows[i] = kv;
     }
+    op->attention_multi(be, ctx->q, ctx->pos, n, ctx->kv_rows, ap, ctx->att);
 }
 
 ei_status ei_forward(ei_context *ctx, ei_context *const *owners, const int32_t *tokens, int n, float *logits_out) {

@@ -1,0 +1,273 @@
+/*
+ * packed_avx2.c — the packed kernels (packed.h) for AVX2 (+ FMA, F16C),
+ * for the x86-64 CPUs without AVX512-VNNI.
+ *
+ * A 64-byte unit of the packed layout holds four consecutive values of
+ * each of 16 rows; its first 32 bytes (rows 0-7) or last 32 (rows 8-15)
+ * fill a 256-bit register, so a group is done as two halves of 8 rows,
+ * one row per 32-bit lane. maddubs multiplies the unsigned weight codes by
+ * four activation bytes broadcast to every lane (u8 x s8 -> s16 pairs);
+ * up to four such products are added in 16 bits, which cannot overflow
+ * (codes <= 63 and |a| <= 128: 4 * 2 * 31 * 128 < 32768 for the 5-bit
+ * codes, 2 * 2 * 63 * 128 for Q6_K's 6-bit ones), then madd widens them to
+ * 32 bits, by ones or by the rows' sub-block scales. Q8_0's codes (w + 128)
+ * would overflow that, so its signed values take the sign trick (|w| times
+ * a with w's sign) one unit at a time. Every 32-bit lane ends with exactly
+ * the integer the scalar reference computes, and the float steps are the
+ * canonical ones of packed.h, lane by lane: the reference's bits.
+ *
+ * Each weight register is unpacked once and serves up to four activation
+ * rows (PACK_COLS = 8 are taken in two calls).
+ */
+#include "backends/cpu/packed.h"
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "backends/cpu/vec_dot.h"
+#include "quant/blocks.h"
+
+#define TARGET "avx2,fma,f16c"
+#define AI static inline __attribute__((always_inline, target(TARGET)))
+#define TG __attribute__((target(TARGET)))
+#define MAX_NC 4 /* activation rows per pass over a group's weights */
+/* Bytes ahead of the block being read that are prefetched (by the first
+ * half's pass, which is the one reading from memory): with one activation
+ * row the kernels are bound by memory latency, and software prefetch keeps
+ * more lines in flight than the hardware prefetchers do. */
+#ifndef PREFETCH_BYTES
+#define PREFETCH_BYTES 2048
+#endif
+
+AI void prefetch_block(const uint8_t *blk, size_t bytes, int h) {
+    if (h) return;
+    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)blk + PREFETCH_BYTES + o, _MM_HINT_T0);
+}
+
+AI __m256i load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+AI __m256i bcast32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+/* eight f16 (one per row of the half) as f32 */
+AI __m256 f16x8(const void *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+AI __m256i lo4(__m256i x) { return _mm256_and_si256(x, _mm256_set1_epi8(0x0F)); }
+AI __m256i hi4(__m256i x) { return _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0F)); }
+AI __m256i ones16(void) { return _mm256_set1_epi16(1); }
+/* eight bytes (one per row) -> 32-bit lanes holding the value in both 16-bit halves */
+AI __m256i scale_pairs_u8(const void *p) {
+    const __m256i s = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    return _mm256_or_si256(s, _mm256_slli_epi32(s, 16));
+}
+
+/* ---- Q4_0, Q4_1, Q5_0 (codes of 4 or 5 bits) and Q8_0, against Q8_0 / Q8_1 -------------- */
+
+AI void half_q8f(ei_type T, int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y,
+                 size_t ys) {
+    const size_t bb = ei_pack_block_bytes(T);
+    const int64_t nb = n / 32;
+    const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
+    const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(act, n);
+    const int off = T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
+    const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
+    __m256 acc[MAX_NC];
+    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, h);
+        __m256i isum[MAX_NC];
+        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
+        if (T == EI_TYPE_Q8_0) {
+            for (int u = 0; u < 8; u++) {
+                const __m256i w = _mm256_xor_si256(load(blk + units + 64 * u + 32 * h), _mm256_set1_epi8((char)0x80));
+                const __m256i aw = _mm256_abs_epi8(w);
+                for (int c = 0; c < NC; c++) {
+                    const int8_t *qa = (const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b;
+                    const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(bcast32(qa + 4 * u), w));
+                    isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(p, ones16()));
+                }
+            }
+        } else {
+            __m256i X[4];
+            for (int u = 0; u < 4; u++) X[u] = load(blk + units + 64 * u + 32 * h);
+            __m256i hb = _mm256_setzero_si256();
+            if (T == EI_TYPE_Q5_0) hb = load(blk + 32 + 256 + 32 * h);
+            for (int half = 0; half < 2; half++) { /* value units 4*half .. 4*half+3, summed in 16 bits */
+                __m256i s16[MAX_NC];
+                for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+                for (int g = 4 * half; g < 4 * half + 4; g++) {
+                    __m256i w = g & 1 ? hi4(X[g >> 1]) : lo4(X[g >> 1]);
+                    if (T == EI_TYPE_Q5_0) { /* bit g of each byte -> 0x10 */
+                        const __m256i x = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g)
+                                                : _mm256_srli_epi16(hb, g - 4);
+                        w = _mm256_or_si256(w, _mm256_and_si256(x, _mm256_set1_epi8(0x10)));
+                    }
+                    for (int c = 0; c < NC; c++) {
+                        const int8_t *qa = (const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b;
+                        s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
+                    }
+                }
+                for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], ones16()));
+            }
+        }
+        const __m256 dw = f16x8(blk + 16 * h);
+        for (int c = 0; c < NC; c++) {
+            const char *row = a + (size_t)c * as;
+            if (off) isum[c] = _mm256_add_epi32(isum[c], _mm256_set1_epi32(-off * ((const int32_t *)(row + extra))[b]));
+            const float da = ((const float *)(row + l.ds))[2 * b];
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+            if (T == EI_TYPE_Q4_1)
+                acc[c] = _mm256_fmadd_ps(f16x8(blk + 32 + 16 * h), _mm256_set1_ps(((const float *)(row + l.ds))[2 * b + 1]),
+                                         acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
+}
+
+/* ---- Q4_K and Q6_K against Q8_K ---------------------------------------------------------- */
+
+AI void half_q4_K(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q4_K);
+    const int64_t nb = n / QK_K;
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
+    __m256 acc[MAX_NC];
+    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, h);
+        __m256i isum[MAX_NC];
+        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            const __m256i sc = scale_pairs_u8(blk + 64 + 16 * j + 8 * h);
+            __m256i X[4];
+            for (int u = 0; u < 4; u++) X[u] = load(blk + 320 + 64 * (4 * j + u) + 32 * h);
+            for (int half = 0; half < 2; half++) {
+                __m256i s16[MAX_NC];
+                for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+                for (int g = 4 * half; g < 4 * half + 4; g++) {
+                    const __m256i w = g & 1 ? hi4(X[g >> 1]) : lo4(X[g >> 1]);
+                    for (int c = 0; c < NC; c++) {
+                        const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
+                        s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
+                    }
+                }
+                for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], sc));
+            }
+        }
+        const __m256 dw = f16x8(blk + 16 * h), dmin = f16x8(blk + 32 + 16 * h);
+        __m256i mp[4]; /* (m[2p], m[2p+1]) of each row as 16-bit pairs */
+        for (int p = 0; p < 4; p++) mp[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 192 + 32 * p + 16 * h)));
+        for (int c = 0; c < NC; c++) {
+            const char *row = a + (size_t)c * as;
+            const int16_t *sum32 = (const int16_t *)(row + extra) + 8 * b;
+            __m256i imin = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) imin = _mm256_add_epi32(imin, _mm256_madd_epi16(mp[p], bcast32(sum32 + 2 * p)));
+            const __m256 da = _mm256_set1_ps(((const block_q8_K *)row)[b].d);
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+            acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(imin), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
+}
+
+AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q6_K);
+    const int64_t nb = n / QK_K;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    __m256 acc[MAX_NC];
+    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, h);
+        __m256i isum[MAX_NC];
+        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
+        for (int j = 0; j < 16; j++) {
+            const __m256i sc8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * h)));
+            const __m256i sc = _mm256_or_si256(_mm256_and_si256(sc8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc8, 16));
+            const __m256i L0 = load(blk + 288 + 128 * j + 32 * h), L1 = load(blk + 288 + 128 * j + 64 + 32 * h);
+            const __m256i H = load(blk + 288 + 2048 + 64 * j + 32 * h);
+            /* codes 0..63: low nibble | two high bits at 4..5 */
+            const __m256i W[4] = {
+                _mm256_or_si256(_mm256_and_si256(L0, m4), _mm256_and_si256(_mm256_slli_epi16(H, 4), m30)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m4),
+                                _mm256_and_si256(_mm256_slli_epi16(H, 2), m30)),
+                _mm256_or_si256(_mm256_and_si256(L1, m4), _mm256_and_si256(H, m30)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m4),
+                                _mm256_and_si256(_mm256_srli_epi16(H, 2), m30)),
+            };
+            for (int c = 0; c < NC; c++) {
+                const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j;
+                const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(W[0], bcast32(qa)),
+                                                    _mm256_maddubs_epi16(W[1], bcast32(qa + 4)));
+                const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(W[2], bcast32(qa + 8)),
+                                                    _mm256_maddubs_epi16(W[3], bcast32(qa + 12)));
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(s0, sc), _mm256_madd_epi16(s1, sc)));
+            }
+        }
+        /* the codes' offset of 32: minus 32 * sum over j of sc_j * bsums_j */
+        __m256i scp[8]; /* (sc[2p], sc[2p+1]) of each row as 16-bit pairs */
+        for (int p = 0; p < 8; p++) {
+            const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p) + 8 * h));
+            const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p + 1) + 8 * h));
+            scp[p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(lo, hi));
+        }
+        const __m256 dw = f16x8(blk + 16 * h);
+        for (int c = 0; c < NC; c++) {
+            const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
+            __m256i sb = _mm256_setzero_si256();
+            for (int p = 0; p < 8; p++) sb = _mm256_add_epi32(sb, _mm256_madd_epi16(scp[p], bcast32(ab->bsums + 2 * p)));
+            isum[c] = _mm256_sub_epi32(isum[c], _mm256_slli_epi32(sb, 5));
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ab->d)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
+}
+
+/* One function per (type, column count), the count a constant so that the
+ * loops over columns unroll and the accumulators stay in registers; more
+ * than MAX_NC columns go MAX_NC at a time. */
+#define TILE_FNS(name, call)                                                                                       \
+    TG static void name##_cols(int64_t n, const uint8_t *g, const char *a, size_t as, int nc, float *y, size_t ys) { \
+        for (int h = 0; h < 2; h++) switch (nc) {                                                                  \
+            case 1: call(1); break;                                                                                \
+            case 2: call(2); break;                                                                                \
+            case 3: call(3); break;                                                                                \
+            default: call(4); break;                                                                               \
+            }                                                                                                      \
+    }                                                                                                              \
+    TG static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {         \
+        for (int c = 0; c < nc; c += MAX_NC)                                                                       \
+            name##_cols(n, g, (const char *)a + (size_t)c * as, as, nc - c < MAX_NC ? nc - c : MAX_NC,             \
+                        y + (size_t)c * ys, ys);                                                                   \
+    }
+
+#define CALL_Q80(NC) half_q8f(EI_TYPE_Q8_0, n, g, h, a, as, NC, y, ys)
+#define CALL_Q40(NC) half_q8f(EI_TYPE_Q4_0, n, g, h, a, as, NC, y, ys)
+#define CALL_Q41(NC) half_q8f(EI_TYPE_Q4_1, n, g, h, a, as, NC, y, ys)
+#define CALL_Q50(NC) half_q8f(EI_TYPE_Q5_0, n, g, h, a, as, NC, y, ys)
+#define CALL_Q4K(NC) half_q4_K(n, g, h, a, as, NC, y, ys)
+#define CALL_Q6K(NC) half_q6_K(n, g, h, a, as, NC, y, ys)
+TILE_FNS(avx2_q8_0, CALL_Q80)
+TILE_FNS(avx2_q4_0, CALL_Q40)
+TILE_FNS(avx2_q4_1, CALL_Q41)
+TILE_FNS(avx2_q5_0, CALL_Q50)
+TILE_FNS(avx2_q4_K, CALL_Q4K)
+TILE_FNS(avx2_q6_K, CALL_Q6K)
+
+ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
+    switch (t) {
+    case EI_TYPE_Q8_0: return avx2_q8_0;
+    case EI_TYPE_Q4_0: return avx2_q4_0;
+    case EI_TYPE_Q4_1: return avx2_q4_1;
+    case EI_TYPE_Q5_0: return avx2_q5_0;
+    case EI_TYPE_Q4_K: return avx2_q4_K;
+    case EI_TYPE_Q6_K: return avx2_q6_K;
+    default: return NULL;
+    }
+}
+
+#endif
