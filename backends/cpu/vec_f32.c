@@ -95,6 +95,54 @@ T512 static void wsum_avx512(float *out, const float *w, const float *v, int64_t
     }
 }
 
+/* the same two products with 8 lanes (AVX2, no FMA: the same bits) */
+__attribute__((target("avx2"))) static __m256 scores8(const float *q, const float *kt, int64_t ld, int hd, __m256i m) {
+    const int hd8 = hd & ~7;
+    __m256 p[8];
+    for (int k = 0; k < 8; k++) p[k] = _mm256_setzero_ps();
+    for (int d = 0; d < hd8; d += 8)
+        for (int k = 0; k < 8; k++)
+            p[k] = _mm256_add_ps(p[k], _mm256_mul_ps(_mm256_set1_ps(q[d + k]),
+                                                     _mm256_maskload_ps(kt + (size_t)(d + k) * ld, m)));
+    __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3])),
+                               _mm256_add_ps(_mm256_add_ps(p[4], p[5]), _mm256_add_ps(p[6], p[7])));
+    for (int d = hd8; d < hd; d++)
+        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_set1_ps(q[d]), _mm256_maskload_ps(kt + (size_t)d * ld, m)));
+    return sum;
+}
+
+/* lanes t < left of a mask of 8 */
+__attribute__((target("avx2"))) static __m256i mask8(int64_t left) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(left >= 8 ? 8 : (int)left), idx);
+}
+
+__attribute__((target("avx2"))) static void scores_avx2(const float *q, const float *kt, int64_t ld, int64_t n, int hd,
+                                                         float *s) {
+    for (int64_t t = 0; t < n; t += 8) {
+        const __m256i m = mask8(n - t);
+        _mm256_maskstore_ps(s + t, m, scores8(q, kt + t, ld, hd, m));
+    }
+}
+
+__attribute__((target("avx2"))) static void wsum_avx2(float *out, const float *w, const float *v, int64_t n, int hd) {
+    for (int i = 0; i < hd; i += 32) { /* up to four registers of dimensions kept over all keys */
+        __m256i m[4];
+        __m256 a[4];
+        for (int r = 0; r < 4; r++) {
+            m[r] = mask8(hd - i - 8 * r > 0 ? hd - i - 8 * r : 0);
+            a[r] = _mm256_maskload_ps(out + i + 8 * r, m[r]);
+        }
+        for (int64_t t = 0; t < n; t++) {
+            const __m256 wt = _mm256_set1_ps(w[t]);
+            const float *vt = v + (size_t)t * hd + i;
+            for (int r = 0; r < 4; r++)
+                a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(wt, _mm256_maskload_ps(vt + 8 * r, m[r])));
+        }
+        for (int r = 0; r < 4; r++) _mm256_maskstore_ps(out + i + 8 * r, m[r], a[r]);
+    }
+}
+
 static int use_avx512(void) {
     const ei_cpu_level l = level();
     return l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
@@ -192,6 +240,10 @@ void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int h
         scores_avx512(q, kt, ld, n, hd, s);
         return;
     }
+    if (use_avx2()) {
+        scores_avx2(q, kt, ld, n, hd, s);
+        return;
+    }
 #endif
     ei_scores_f32_ref(q, kt, ld, n, hd, s);
 }
@@ -200,6 +252,10 @@ void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd) 
 #if defined(__x86_64__)
     if (use_avx512()) {
         wsum_avx512(out, w, v, n, hd);
+        return;
+    }
+    if (use_avx2()) {
+        wsum_avx2(out, w, v, n, hd);
         return;
     }
 #endif
