@@ -7,9 +7,9 @@
  * fill a 256-bit register, so a group is done as two halves of 8 rows,
  * one row per 32-bit lane. maddubs multiplies the unsigned weight codes by
  * four activation bytes broadcast to every lane (u8 x s8 -> s16 pairs);
- * up to four such products are added in 16 bits, which cannot overflow
- * (codes <= 63 and |a| <= 128: 4 * 2 * 31 * 128 < 32768 for the 5-bit
- * codes, 2 * 2 * 63 * 128 for Q6_K's 6-bit ones), then madd widens them to
+ * several such products are added in 16 bits, as many as cannot overflow
+ * with |a| <= 128 (8 for 4-bit codes: 8 * 2 * 15 * 128 < 32768; 4 for
+ * 5-bit ones; 2 for Q6_K's 6-bit ones), then madd widens them to
  * 32 bits, by ones or by the rows' sub-block scales. Q8_0's codes (w + 128)
  * would overflow that, so its signed values take the sign trick (|w| times
  * a with w's sign) one unit at a time. Every 32-bit lane ends with exactly
@@ -92,19 +92,20 @@ AI void half_q8f(ei_type T, int64_t n, const uint8_t *group, int h, const char *
                 }
             }
         } else {
-            __m256i X[4];
-            for (int u = 0; u < 4; u++) X[u] = load(blk + units + 64 * u + 32 * h);
-            __m256i hb = _mm256_setzero_si256();
+            /* 4-bit codes: all eight value units in 16 bits; 5-bit: four at a time */
+            const int per = T == EI_TYPE_Q5_0 ? 4 : 8;
+            __m256i hb = _mm256_setzero_si256(), x = _mm256_setzero_si256();
             if (T == EI_TYPE_Q5_0) hb = load(blk + 32 + 256 + 32 * h);
-            for (int half = 0; half < 2; half++) { /* value units 4*half .. 4*half+3, summed in 16 bits */
+            for (int g0 = 0; g0 < 8; g0 += per) {
                 __m256i s16[MAX_NC];
                 for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
-                for (int g = 4 * half; g < 4 * half + 4; g++) {
-                    __m256i w = g & 1 ? hi4(X[g >> 1]) : lo4(X[g >> 1]);
+                for (int g = g0; g < g0 + per; g++) {
+                    if (!(g & 1)) x = load(blk + units + 64 * (g >> 1) + 32 * h);
+                    __m256i w = g & 1 ? hi4(x) : lo4(x);
                     if (T == EI_TYPE_Q5_0) { /* bit g of each byte -> 0x10 */
-                        const __m256i x = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g)
-                                                : _mm256_srli_epi16(hb, g - 4);
-                        w = _mm256_or_si256(w, _mm256_and_si256(x, _mm256_set1_epi8(0x10)));
+                        const __m256i hg = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g)
+                                                 : _mm256_srli_epi16(hb, g - 4);
+                        w = _mm256_or_si256(w, _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
                     }
                     for (int c = 0; c < NC; c++) {
                         const int8_t *qa = (const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b;
@@ -143,20 +144,17 @@ AI void half_q4_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
         for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
             const __m256i sc = scale_pairs_u8(blk + 64 + 16 * j + 8 * h);
-            __m256i X[4];
-            for (int u = 0; u < 4; u++) X[u] = load(blk + 320 + 64 * (4 * j + u) + 32 * h);
-            for (int half = 0; half < 2; half++) {
-                __m256i s16[MAX_NC];
-                for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
-                for (int g = 4 * half; g < 4 * half + 4; g++) {
-                    const __m256i w = g & 1 ? hi4(X[g >> 1]) : lo4(X[g >> 1]);
-                    for (int c = 0; c < NC; c++) {
-                        const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
-                        s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
-                    }
+            __m256i s16[MAX_NC], x = _mm256_setzero_si256();
+            for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+            for (int g = 0; g < 8; g++) { /* 4-bit codes: the sub-block's eight units in 16 bits */
+                if (!(g & 1)) x = load(blk + 320 + 64 * (4 * j + (g >> 1)) + 32 * h);
+                const __m256i w = g & 1 ? hi4(x) : lo4(x);
+                for (int c = 0; c < NC; c++) {
+                    const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
+                    s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
                 }
-                for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], sc));
             }
+            for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], sc));
         }
         const __m256 dw = f16x8(blk + 16 * h), dmin = f16x8(blk + 32 + 16 * h);
         __m256i mp[4]; /* (m[2p], m[2p+1]) of each row as 16-bit pairs */
