@@ -129,47 +129,105 @@ AI void half_q8f(ei_type T, int64_t n, const uint8_t *group, int h, const char *
     for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
 }
 
+/* Q4_0 and Q4_1, both halves at once: each activation broadcast serves the
+ * 16 rows (the 4-bit codes of both halves fit the registers, with four
+ * activation rows). */
+AI void group_q4(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
+                 size_t ys) {
+    const size_t bb = ei_pack_block_bytes(T);
+    const int64_t nb = n / 32;
+    const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
+    const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(act, n);
+    const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
+    __m256 acc[2][MAX_NC];
+    for (int c = 0; c < NC; c++) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, 0);
+        __m256i s16[2][MAX_NC], x0 = _mm256_setzero_si256(), x1 = x0;
+        for (int c = 0; c < NC; c++) s16[0][c] = s16[1][c] = _mm256_setzero_si256();
+        for (int g = 0; g < 8; g++) { /* all eight value units in 16 bits */
+            if (!(g & 1)) {
+                x0 = load(blk + units + 64 * (g >> 1));
+                x1 = load(blk + units + 64 * (g >> 1) + 32);
+            }
+            const __m256i w0 = g & 1 ? hi4(x0) : lo4(x0), w1 = g & 1 ? hi4(x1) : lo4(x1);
+            for (int c = 0; c < NC; c++) {
+                const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
+                s16[0][c] = _mm256_add_epi16(s16[0][c], _mm256_maddubs_epi16(w0, av));
+                s16[1][c] = _mm256_add_epi16(s16[1][c], _mm256_maddubs_epi16(w1, av));
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            const __m256 dw = f16x8(blk + 16 * h);
+            for (int c = 0; c < NC; c++) {
+                const char *row = a + (size_t)c * as;
+                __m256i isum = _mm256_madd_epi16(s16[h][c], ones16());
+                if (T == EI_TYPE_Q4_0) isum = _mm256_add_epi32(isum, _mm256_set1_epi32(-8 * ((const int32_t *)(row + extra))[b]));
+                const float da = ((const float *)(row + l.ds))[2 * b];
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(isum), acc[h][c]);
+                if (T == EI_TYPE_Q4_1)
+                    acc[h][c] = _mm256_fmadd_ps(f16x8(blk + 32 + 16 * h),
+                                                _mm256_set1_ps(((const float *)(row + l.ds))[2 * b + 1]), acc[h][c]);
+            }
+        }
+    }
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
+}
+
 /* ---- Q4_K and Q6_K against Q8_K ---------------------------------------------------------- */
 
-AI void half_q4_K(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
+AI void group_q4_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
     const size_t bb = ei_pack_block_bytes(EI_TYPE_Q4_K);
     const int64_t nb = n / QK_K;
     const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
-    __m256 acc[MAX_NC];
-    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    __m256 acc[2][MAX_NC];
+    for (int c = 0; c < NC; c++) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
-        prefetch_block(blk, bb, h);
-        __m256i isum[MAX_NC];
-        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
+        prefetch_block(blk, bb, 0);
+        __m256i isum[2][MAX_NC];
+        for (int c = 0; c < NC; c++) isum[0][c] = isum[1][c] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
-            const __m256i sc = scale_pairs_u8(blk + 64 + 16 * j + 8 * h);
-            __m256i s16[MAX_NC], x = _mm256_setzero_si256();
-            for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+            __m256i s16[2][MAX_NC], x0 = _mm256_setzero_si256(), x1 = x0;
+            for (int c = 0; c < NC; c++) s16[0][c] = s16[1][c] = _mm256_setzero_si256();
             for (int g = 0; g < 8; g++) { /* 4-bit codes: the sub-block's eight units in 16 bits */
-                if (!(g & 1)) x = load(blk + 320 + 64 * (4 * j + (g >> 1)) + 32 * h);
-                const __m256i w = g & 1 ? hi4(x) : lo4(x);
+                if (!(g & 1)) {
+                    x0 = load(blk + 320 + 64 * (4 * j + (g >> 1)));
+                    x1 = load(blk + 320 + 64 * (4 * j + (g >> 1)) + 32);
+                }
+                const __m256i w0 = g & 1 ? hi4(x0) : lo4(x0), w1 = g & 1 ? hi4(x1) : lo4(x1);
                 for (int c = 0; c < NC; c++) {
-                    const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
-                    s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
+                    const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j + 4 * g);
+                    s16[0][c] = _mm256_add_epi16(s16[0][c], _mm256_maddubs_epi16(w0, av));
+                    s16[1][c] = _mm256_add_epi16(s16[1][c], _mm256_maddubs_epi16(w1, av));
                 }
             }
-            for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], sc));
+            for (int h = 0; h < 2; h++) {
+                const __m256i sc = scale_pairs_u8(blk + 64 + 16 * j + 8 * h);
+                for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], sc));
+            }
         }
-        const __m256 dw = f16x8(blk + 16 * h), dmin = f16x8(blk + 32 + 16 * h);
-        __m256i mp[4]; /* (m[2p], m[2p+1]) of each row as 16-bit pairs */
-        for (int p = 0; p < 4; p++) mp[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 192 + 32 * p + 16 * h)));
-        for (int c = 0; c < NC; c++) {
-            const char *row = a + (size_t)c * as;
-            const int16_t *sum32 = (const int16_t *)(row + extra) + 8 * b;
-            __m256i imin = _mm256_setzero_si256();
-            for (int p = 0; p < 4; p++) imin = _mm256_add_epi32(imin, _mm256_madd_epi16(mp[p], bcast32(sum32 + 2 * p)));
-            const __m256 da = _mm256_set1_ps(((const block_q8_K *)row)[b].d);
-            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[c]), acc[c]);
-            acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(imin), acc[c]);
+        for (int h = 0; h < 2; h++) {
+            const __m256 dw = f16x8(blk + 16 * h), dmin = f16x8(blk + 32 + 16 * h);
+            __m256i mp[4]; /* (m[2p], m[2p+1]) of each row as 16-bit pairs */
+            for (int p = 0; p < 4; p++)
+                mp[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(blk + 192 + 32 * p + 16 * h)));
+            for (int c = 0; c < NC; c++) {
+                const char *row = a + (size_t)c * as;
+                const int16_t *sum32 = (const int16_t *)(row + extra) + 8 * b;
+                __m256i imin = _mm256_setzero_si256();
+                for (int p = 0; p < 4; p++) imin = _mm256_add_epi32(imin, _mm256_madd_epi16(mp[p], bcast32(sum32 + 2 * p)));
+                const __m256 da = _mm256_set1_ps(((const block_q8_K *)row)[b].d);
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[h][c]), acc[h][c]);
+                acc[h][c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(imin), acc[h][c]);
+            }
         }
     }
-    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
 }
 
 AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
@@ -230,12 +288,12 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
  * than MAX_NC columns go MAX_NC at a time. */
 #define TILE_FNS(name, call)                                                                                       \
     TG static void name##_cols(int64_t n, const uint8_t *g, const char *a, size_t as, int nc, float *y, size_t ys) { \
-        for (int h = 0; h < 2; h++) switch (nc) {                                                                  \
-            case 1: call(1); break;                                                                                \
-            case 2: call(2); break;                                                                                \
-            case 3: call(3); break;                                                                                \
-            default: call(4); break;                                                                               \
-            }                                                                                                      \
+        switch (nc) {                                                                                              \
+        case 1: call(1); break;                                                                                    \
+        case 2: call(2); break;                                                                                    \
+        case 3: call(3); break;                                                                                    \
+        default: call(4); break;                                                                                   \
+        }                                                                                                          \
     }                                                                                                              \
     TG static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {         \
         for (int c = 0; c < nc; c += MAX_NC)                                                                       \
@@ -243,12 +301,13 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
                         y + (size_t)c * ys, ys);                                                                   \
     }
 
-#define CALL_Q80(NC) half_q8f(EI_TYPE_Q8_0, n, g, h, a, as, NC, y, ys)
-#define CALL_Q40(NC) half_q8f(EI_TYPE_Q4_0, n, g, h, a, as, NC, y, ys)
-#define CALL_Q41(NC) half_q8f(EI_TYPE_Q4_1, n, g, h, a, as, NC, y, ys)
-#define CALL_Q50(NC) half_q8f(EI_TYPE_Q5_0, n, g, h, a, as, NC, y, ys)
-#define CALL_Q4K(NC) half_q4_K(n, g, h, a, as, NC, y, ys)
-#define CALL_Q6K(NC) half_q6_K(n, g, h, a, as, NC, y, ys)
+#define HALVES(call) for (int h = 0; h < 2; h++) call
+#define CALL_Q80(NC) HALVES(half_q8f(EI_TYPE_Q8_0, n, g, h, a, as, NC, y, ys))
+#define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
+#define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
+#define CALL_Q50(NC) HALVES(half_q8f(EI_TYPE_Q5_0, n, g, h, a, as, NC, y, ys))
+#define CALL_Q4K(NC) group_q4_K(n, g, a, as, NC, y, ys)
+#define CALL_Q6K(NC) HALVES(half_q6_K(n, g, h, a, as, NC, y, ys))
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
 TILE_FNS(avx2_q4_1, CALL_Q41)
