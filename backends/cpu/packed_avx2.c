@@ -17,7 +17,10 @@
  * canonical ones of packed.h, lane by lane: the reference's bits.
  *
  * Each weight register is unpacked once and serves up to four activation
- * rows (PACK_COLS = 8 are taken in two calls).
+ * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q4_K and Q8_0
+ * take both halves in one pass, so each activation broadcast serves all 16
+ * rows; Q5_0 and Q6_K, whose unpacked halves would not fit the 16
+ * registers together, take one half per pass.
  */
 #include "backends/cpu/packed.h"
 
@@ -63,17 +66,16 @@ AI __m256i scale_pairs_u8(const void *p) {
     return _mm256_or_si256(s, _mm256_slli_epi32(s, 16));
 }
 
-/* ---- Q4_0, Q4_1, Q5_0 (codes of 4 or 5 bits) and Q8_0, against Q8_0 / Q8_1 -------------- */
+/* ---- Q4_0, Q4_1, Q5_0 and Q8_0 against Q8_0 / Q8_1 --------------------------------------- */
 
-AI void half_q8f(ei_type T, int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y,
-                 size_t ys) {
-    const size_t bb = ei_pack_block_bytes(T);
+/* Q5_0, one 8-row half per pass: its 5-bit codes are summed four units at
+ * a time, so both halves' sums and partial totals would not fit the
+ * registers with four activation rows. */
+AI void half_q5_0(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q5_0);
     const int64_t nb = n / 32;
-    const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
-    const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
-    const size_t extra = ei_vec_dot_act_row_bytes(act, n);
-    const int off = T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
-    const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
+    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, n);
     __m256 acc[MAX_NC];
     for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
@@ -81,49 +83,29 @@ AI void half_q8f(ei_type T, int64_t n, const uint8_t *group, int h, const char *
         prefetch_block(blk, bb, h);
         __m256i isum[MAX_NC];
         for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
-        if (T == EI_TYPE_Q8_0) {
-            for (int u = 0; u < 8; u++) {
-                const __m256i w = _mm256_xor_si256(load(blk + units + 64 * u + 32 * h), _mm256_set1_epi8((char)0x80));
-                const __m256i aw = _mm256_abs_epi8(w);
+        const __m256i hb = load(blk + 32 + 256 + 32 * h);
+        __m256i x = _mm256_setzero_si256();
+        for (int g0 = 0; g0 < 8; g0 += 4) {
+            __m256i s16[MAX_NC];
+            for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+            for (int g = g0; g < g0 + 4; g++) {
+                if (!(g & 1)) x = load(blk + 32 + 64 * (g >> 1) + 32 * h);
+                /* low nibble | bit g of each byte of the fifth bits -> 0x10 */
+                const __m256i hg = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g) : _mm256_srli_epi16(hb, g - 4);
+                const __m256i w = _mm256_or_si256(g & 1 ? hi4(x) : lo4(x), _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
                 for (int c = 0; c < NC; c++) {
                     const int8_t *qa = (const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b;
-                    const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(bcast32(qa + 4 * u), w));
-                    isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(p, ones16()));
+                    s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
                 }
             }
-        } else {
-            /* 4-bit codes: all eight value units in 16 bits; 5-bit: four at a time */
-            const int per = T == EI_TYPE_Q5_0 ? 4 : 8;
-            __m256i hb = _mm256_setzero_si256(), x = _mm256_setzero_si256();
-            if (T == EI_TYPE_Q5_0) hb = load(blk + 32 + 256 + 32 * h);
-            for (int g0 = 0; g0 < 8; g0 += per) {
-                __m256i s16[MAX_NC];
-                for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
-                for (int g = g0; g < g0 + per; g++) {
-                    if (!(g & 1)) x = load(blk + units + 64 * (g >> 1) + 32 * h);
-                    __m256i w = g & 1 ? hi4(x) : lo4(x);
-                    if (T == EI_TYPE_Q5_0) { /* bit g of each byte -> 0x10 */
-                        const __m256i hg = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g)
-                                                 : _mm256_srli_epi16(hb, g - 4);
-                        w = _mm256_or_si256(w, _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
-                    }
-                    for (int c = 0; c < NC; c++) {
-                        const int8_t *qa = (const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b;
-                        s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
-                    }
-                }
-                for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], ones16()));
-            }
+            for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], ones16()));
         }
         const __m256 dw = f16x8(blk + 16 * h);
         for (int c = 0; c < NC; c++) {
             const char *row = a + (size_t)c * as;
-            if (off) isum[c] = _mm256_add_epi32(isum[c], _mm256_set1_epi32(-off * ((const int32_t *)(row + extra))[b]));
+            isum[c] = _mm256_add_epi32(isum[c], _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
             const float da = ((const float *)(row + l.ds))[2 * b];
             acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
-            if (T == EI_TYPE_Q4_1)
-                acc[c] = _mm256_fmadd_ps(f16x8(blk + 32 + 16 * h), _mm256_set1_ps(((const float *)(row + l.ds))[2 * b + 1]),
-                                         acc[c]);
         }
     }
     for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
@@ -170,6 +152,44 @@ AI void group_q4(ei_type T, int64_t n, const uint8_t *group, const char *a, size
                 if (T == EI_TYPE_Q4_1)
                     acc[h][c] = _mm256_fmadd_ps(f16x8(blk + 32 + 16 * h),
                                                 _mm256_set1_ps(((const float *)(row + l.ds))[2 * b + 1]), acc[h][c]);
+            }
+        }
+    }
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
+}
+
+/* Q8_0, both halves at once (one broadcast serves 16 rows): the codes
+ * (w + 128) turned back into signed values, |w| times a with w's sign,
+ * widened unit by unit (a unit's pairs can reach 2 * 128 * 128). */
+AI void group_q8_0(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q8_0);
+    const int64_t nb = n / 32;
+    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
+    __m256 acc[2][MAX_NC];
+    for (int c = 0; c < NC; c++) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, 0);
+        __m256i isum[2][MAX_NC];
+        for (int c = 0; c < NC; c++) isum[0][c] = isum[1][c] = _mm256_setzero_si256();
+        for (int u = 0; u < 8; u++) {
+            const __m256i w0 = _mm256_xor_si256(load(blk + 32 + 64 * u), _mm256_set1_epi8((char)0x80));
+            const __m256i w1 = _mm256_xor_si256(load(blk + 32 + 64 * u + 32), _mm256_set1_epi8((char)0x80));
+            const __m256i aw0 = _mm256_abs_epi8(w0), aw1 = _mm256_abs_epi8(w1);
+            for (int c = 0; c < NC; c++) {
+                const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * u);
+                const __m256i p0 = _mm256_maddubs_epi16(aw0, _mm256_sign_epi8(av, w0));
+                const __m256i p1 = _mm256_maddubs_epi16(aw1, _mm256_sign_epi8(av, w1));
+                isum[0][c] = _mm256_add_epi32(isum[0][c], _mm256_madd_epi16(p0, ones16()));
+                isum[1][c] = _mm256_add_epi32(isum[1][c], _mm256_madd_epi16(p1, ones16()));
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            const __m256 dw = f16x8(blk + 16 * h);
+            for (int c = 0; c < NC; c++) {
+                const float da = ((const float *)(a + (size_t)c * as + l.ds))[2 * b];
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(isum[h][c]), acc[h][c]);
             }
         }
     }
@@ -302,10 +322,10 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
     }
 
 #define HALVES(call) for (int h = 0; h < 2; h++) call
-#define CALL_Q80(NC) HALVES(half_q8f(EI_TYPE_Q8_0, n, g, h, a, as, NC, y, ys))
+#define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
-#define CALL_Q50(NC) HALVES(half_q8f(EI_TYPE_Q5_0, n, g, h, a, as, NC, y, ys))
+#define CALL_Q50(NC) HALVES(half_q5_0(n, g, h, a, as, NC, y, ys))
 #define CALL_Q4K(NC) group_q4_K(n, g, a, as, NC, y, ys)
 #define CALL_Q6K(NC) HALVES(half_q6_K(n, g, h, a, as, NC, y, ys))
 TILE_FNS(avx2_q8_0, CALL_Q80)

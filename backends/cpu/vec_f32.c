@@ -194,9 +194,37 @@ static int use_avx2(void) {
     return l == EI_CPU_AVX2 || l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
 }
 
+__attribute__((target("avx2,f16c"))) static float hsum8_tree(__m256 acc) {
+    float s[8];
+    _mm256_storeu_ps(s, acc);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* four keys at a time: four independent chains of adds instead of one
+ * (each key's sum is dot_f16_avx2's, operation for operation) */
 __attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q, const char *rows, size_t stride,
                                                                   int64_t n, int hd, float *s) {
-    for (int64_t t = 0; t < n; t++) s[t] = dot_f16_avx2(q, (const uint16_t *)(rows + (size_t)t * stride), hd);
+    int64_t t = 0;
+    if (hd % 8 == 0)
+        for (; t + 4 <= n; t += 4) {
+            const uint16_t *k0 = (const uint16_t *)(rows + (size_t)t * stride);
+            const uint16_t *k1 = (const uint16_t *)((const char *)k0 + stride);
+            const uint16_t *k2 = (const uint16_t *)((const char *)k1 + stride);
+            const uint16_t *k3 = (const uint16_t *)((const char *)k2 + stride);
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < hd; i += 8) {
+                const __m256 qi = _mm256_loadu_ps(q + i);
+                a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k0 + i)))));
+                a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k1 + i)))));
+                a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k2 + i)))));
+                a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k3 + i)))));
+            }
+            s[t] = hsum8_tree(a0);
+            s[t + 1] = hsum8_tree(a1);
+            s[t + 2] = hsum8_tree(a2);
+            s[t + 3] = hsum8_tree(a3);
+        }
+    for (; t < n; t++) s[t] = dot_f16_avx2(q, (const uint16_t *)(rows + (size_t)t * stride), hd);
 }
 
 __attribute__((target("avx2,f16c"))) static void wsum_f16_avx2(float *out, const float *w, const char *rows,
