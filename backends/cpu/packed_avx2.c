@@ -17,10 +17,10 @@
  * canonical ones of packed.h, lane by lane: the reference's bits.
  *
  * Each weight register is unpacked once and serves up to four activation
- * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q4_K and Q8_0
- * take both halves in one pass, so each activation broadcast serves all 16
- * rows; Q5_0 and Q6_K, whose unpacked halves would not fit the 16
- * registers together, take one half per pass.
+ * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q5_0, Q4_K and
+ * Q8_0 take both halves in one pass, so each activation broadcast serves
+ * all 16 rows; Q6_K, whose unpacked halves would not fit the 16 registers
+ * together, takes one half per pass.
  */
 #include "backends/cpu/packed.h"
 
@@ -68,47 +68,56 @@ AI __m256i scale_pairs_u8(const void *p) {
 
 /* ---- Q4_0, Q4_1, Q5_0 and Q8_0 against Q8_0 / Q8_1 --------------------------------------- */
 
-/* Q5_0, one 8-row half per pass: its 5-bit codes are summed four units at
- * a time, so both halves' sums and partial totals would not fit the
- * registers with four activation rows. */
-AI void half_q5_0(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
+/* Q5_0, both halves at once (one broadcast serves 16 rows); its 5-bit
+ * codes are summed four units at a time. */
+AI __m256i q5_unit(__m256i x, const uint8_t *fifth, int g) {
+    const __m256i hb = load(fifth); /* bit g of each byte -> 0x10 */
+    const __m256i hg = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g) : _mm256_srli_epi16(hb, g - 4);
+    return _mm256_or_si256(g & 1 ? hi4(x) : lo4(x), _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
+}
+
+AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
     const size_t bb = ei_pack_block_bytes(EI_TYPE_Q5_0);
     const int64_t nb = n / 32;
     const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, n);
-    __m256 acc[MAX_NC];
-    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    __m256 acc[2][MAX_NC];
+    for (int c = 0; c < NC; c++) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
-        prefetch_block(blk, bb, h);
-        __m256i isum[MAX_NC];
-        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
-        const __m256i hb = load(blk + 32 + 256 + 32 * h);
-        __m256i x = _mm256_setzero_si256();
+        prefetch_block(blk, bb, 0);
+        __m256i isum[2][MAX_NC], x0 = _mm256_setzero_si256(), x1 = x0;
+        for (int c = 0; c < NC; c++) isum[0][c] = isum[1][c] = _mm256_setzero_si256();
         for (int g0 = 0; g0 < 8; g0 += 4) {
-            __m256i s16[MAX_NC];
-            for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+            __m256i s16[2][MAX_NC];
+            for (int c = 0; c < NC; c++) s16[0][c] = s16[1][c] = _mm256_setzero_si256();
             for (int g = g0; g < g0 + 4; g++) {
-                if (!(g & 1)) x = load(blk + 32 + 64 * (g >> 1) + 32 * h);
-                /* low nibble | bit g of each byte of the fifth bits -> 0x10 */
-                const __m256i hg = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g) : _mm256_srli_epi16(hb, g - 4);
-                const __m256i w = _mm256_or_si256(g & 1 ? hi4(x) : lo4(x), _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
+                if (!(g & 1)) {
+                    x0 = load(blk + 32 + 64 * (g >> 1));
+                    x1 = load(blk + 32 + 64 * (g >> 1) + 32);
+                }
+                const __m256i w0 = q5_unit(x0, blk + 32 + 256, g), w1 = q5_unit(x1, blk + 32 + 256 + 32, g);
                 for (int c = 0; c < NC; c++) {
-                    const int8_t *qa = (const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b;
-                    s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, bcast32(qa + 4 * g)));
+                    const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
+                    s16[0][c] = _mm256_add_epi16(s16[0][c], _mm256_maddubs_epi16(w0, av));
+                    s16[1][c] = _mm256_add_epi16(s16[1][c], _mm256_maddubs_epi16(w1, av));
                 }
             }
-            for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], ones16()));
+            for (int h = 0; h < 2; h++)
+                for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], ones16()));
         }
-        const __m256 dw = f16x8(blk + 16 * h);
-        for (int c = 0; c < NC; c++) {
-            const char *row = a + (size_t)c * as;
-            isum[c] = _mm256_add_epi32(isum[c], _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
-            const float da = ((const float *)(row + l.ds))[2 * b];
-            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+        for (int h = 0; h < 2; h++) {
+            const __m256 dw = f16x8(blk + 16 * h);
+            for (int c = 0; c < NC; c++) {
+                const char *row = a + (size_t)c * as;
+                const __m256i is = _mm256_add_epi32(isum[h][c], _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
+                const float da = ((const float *)(row + l.ds))[2 * b];
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(is), acc[h][c]);
+            }
         }
     }
-    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
 }
 
 /* Q4_0 and Q4_1, both halves at once: each activation broadcast serves the
@@ -325,7 +334,7 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
 #define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
-#define CALL_Q50(NC) HALVES(half_q5_0(n, g, h, a, as, NC, y, ys))
+#define CALL_Q50(NC) group_q5_0(n, g, a, as, NC, y, ys)
 #define CALL_Q4K(NC) group_q4_K(n, g, a, as, NC, y, ys)
 #define CALL_Q6K(NC) HALVES(half_q6_K(n, g, h, a, as, NC, y, ys))
 TILE_FNS(avx2_q8_0, CALL_Q80)
