@@ -24,14 +24,6 @@ static const char *arch_model(const char *name) {
     return buf;
 }
 
-static const char *default_model(const char *file) {
-    static char buf[1024];
-    const char *home = getenv("EDGEINFER_HOME");
-    if (home && *home) snprintf(buf, sizeof buf, "%s/models/%s", home, file);
-    else snprintf(buf, sizeof buf, "%s/.cache/edgeinfer/models/%s", getenv("HOME") ? getenv("HOME") : "/root", file);
-    return buf;
-}
-
 static float max_abs_diff(const float *a, const float *b, int n) {
     float d = 0;
     for (int i = 0; i < n; i++) {
@@ -150,12 +142,12 @@ static void test_random_llama(void **state) {
 
 static void test_smollm2(void **state) {
     (void)state;
-    check_model(default_model("SmolLM2-135M-Instruct.Q4_1.gguf"));
+    check_model(tu_default_model("SmolLM2-135M-Instruct.Q4_1.gguf"));
 }
 
 static void test_gemma3_270m(void **state) {
     (void)state;
-    check_model(default_model("gemma-3-270m-q4_k_m.gguf"));
+    check_model(tu_default_model("gemma-3-270m-q4_k_m.gguf"));
 }
 
 int main(void) {

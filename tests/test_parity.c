@@ -62,14 +62,6 @@ static const void *rd_bytes(reader *r, size_t n) {
     return p;
 }
 
-static const char *model_cache_path(const char *file) {
-    static char buf[1024];
-    const char *home = getenv("EDGEINFER_HOME");
-    if (home && *home) snprintf(buf, sizeof buf, "%s/models/%s", home, file);
-    else snprintf(buf, sizeof buf, "%s/.cache/edgeinfer/models/%s", getenv("HOME") ? getenv("HOME") : "/root", file);
-    return buf;
-}
-
 #ifdef EI_TEST_SANITIZED
 static const int sanitized = 1;
 #else
@@ -219,12 +211,12 @@ static void test_parity_random_llama(void **state) {
 
 static void test_parity_smollm2(void **state) {
     (void)state;
-    run_parity("smollm2-135m.bin", model_cache_path("SmolLM2-135M-Instruct.Q4_1.gguf"));
+    run_parity("smollm2-135m.bin", tu_default_model("SmolLM2-135M-Instruct.Q4_1.gguf"));
 }
 
 static void test_parity_gemma3(void **state) {
     (void)state;
-    run_parity("gemma3-270m.bin", model_cache_path("gemma-3-270m-q4_k_m.gguf"));
+    run_parity("gemma3-270m.bin", tu_default_model("gemma-3-270m-q4_k_m.gguf"));
 }
 
 int main(void) {

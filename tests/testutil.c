@@ -59,3 +59,11 @@ uint64_t tu_rand_u64(uint64_t *s) {
 float tu_rand_f32(uint64_t *s) {
     return (float)((tu_rand_u64(s) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
 }
+
+const char *tu_default_model(const char *file) {
+    static char buf[1024];
+    const char *home = getenv("EDGEINFER_HOME");
+    if (home && *home) snprintf(buf, sizeof buf, "%s/models/%s", home, file);
+    else snprintf(buf, sizeof buf, "%s/.cache/edgeinfer/models/%s", getenv("HOME") ? getenv("HOME") : "/root", file);
+    return buf;
+}
