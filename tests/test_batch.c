@@ -134,12 +134,13 @@ static void test_cache_types(void **state) { /* the attention paths of the other
     check_model_kv(random_llama(), EI_KV_Q8_0); /* head_dim 32: a whole Q8_0 block */
 }
 
-/* real head sizes (64, 256) and real quantized weights */
+/* head_dim 32: the 8-lane partial sums of attention's scores matter */
 static void test_random_llama(void **state) {
     (void)state;
     check_model(random_llama());
 }
 
+/* real head sizes (64, 256) and real quantized weights */
 static void test_smollm2(void **state) {
     (void)state;
     check_model(tu_default_model("SmolLM2-135M-Instruct.Q4_1.gguf"));

@@ -91,8 +91,16 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
 
 #define MATMUL_CHUNK 16
 #define MATMUL_GROUP 64
-/* tasks per thread when one activation row streams the weights in long runs */
+/* One activation row: the product streams the weights from memory once, so
+ * tasks are long runs of consecutive output units (rows, or packed groups):
+ * the prefetchers follow long streams better. GEMV_TASKS per thread even
+ * out the threads; a run is a multiple of `multiple` units and at least
+ * `min`. */
 #define GEMV_TASKS 2
+static int64_t gemv_chunk(int64_t n_units, int threads, int64_t min, int64_t multiple) {
+    const int64_t c = n_units / ((int64_t)threads * GEMV_TASKS) / multiple * multiple;
+    return c > min ? c : min;
+}
 
 typedef struct matmul_job {
     const ei_tensor *w;
@@ -243,14 +251,6 @@ static void packed_task(void *ctx, int64_t task) {
         }
 }
 
-/* One activation row: the product streams the weights from memory once, so
- * tasks are long runs of consecutive groups (the prefetchers follow long
- * streams better), GEMV_TASKS per thread to even out the threads. */
-static int64_t gemv_chunk(int64_t n_groups, int threads) {
-    const int64_t c = n_groups / ((int64_t)threads * GEMV_TASKS);
-    return c > PACKED_CHUNK ? c : PACKED_CHUNK;
-}
-
 /* false if it cannot run (no memory): the caller takes the plain path */
 static bool packed_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
     const ei_type act = ei_pack_act_type(w->type);
@@ -263,7 +263,7 @@ static bool packed_matmul(ei_backend *be, const ei_tensor *w, const float *x, in
     j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
     if (!j.a) return false;
     const int64_t n_groups = w->ne[1] / PACK_ROWS;
-    j.chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be))) : PACKED_CHUNK;
+    j.chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), PACKED_CHUNK, 1) : PACKED_CHUNK;
     j.n_chunks = (n_groups + j.chunk - 1) / j.chunk;
     ei_pool_run(pool_of(be), rows, packed_quantize_task, &j);
     const int64_t n_blocks = (rows + PACKED_COLS - 1) / PACKED_COLS;
@@ -278,21 +278,17 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     const ei_type act = ei_vec_dot_act_type(w->type);
     matmul_job j = {.w = w, .x = x, .y = y, .rows = rows, .w_row_bytes = ei_type_row_bytes(w->type, w->ne[0])};
-    j.chunk = MATMUL_CHUNK;
-    if (rows == 1) { /* generation streams the weights: long runs, as gemv_chunk says */
-        const int64_t c = w->ne[1] / ((int64_t)ei_pool_threads(pool_of(be)) * GEMV_TASKS);
-        if (c > j.chunk) j.chunk = c & ~(int64_t)(EI_VEC_DOT_MAX_ROWS - 1);
-    }
-    const int64_t n_chunks = (w->ne[1] + j.chunk - 1) / j.chunk;
     if (act != EI_TYPE_COUNT && vt->dot[w->type] && vt->quantize[act]) {
         j.a_stride = ei_vec_dot_act_row_bytes(act, w->ne[0]);
         if (j.a_stride && (size_t)rows <= SIZE_MAX / j.a_stride) j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
     }
     if (!j.a) { /* no kernel for this type (or no memory): the reference path */
-        j.chunk = MATMUL_CHUNK;
         ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, reference_task, &j);
         return;
     }
+    j.chunk = rows == 1 ? gemv_chunk(w->ne[1], ei_pool_threads(pool_of(be)), MATMUL_CHUNK, EI_VEC_DOT_MAX_ROWS)
+                        : MATMUL_CHUNK;
+    const int64_t n_chunks = (w->ne[1] + j.chunk - 1) / j.chunk;
     j.dot = vt->dot[w->type];
     j.dot_rows = vt->dot_rows[w->type];
     j.quantize = vt->quantize[act];
@@ -464,12 +460,16 @@ typedef struct attn_job {
     float *out;
 } attn_job;
 
+/* keys [first, last] that a query at position pq sees among n_kv cached */
+static void key_range(int pq, int n_kv, int window, int *first, int *last) {
+    *first = 0;
+    *last = pq < n_kv - 1 ? pq : n_kv - 1;
+    if (window > 0 && pq - window + 1 > *first) *first = pq - window + 1;
+}
+
 /* keys [first, last] that query row r sees */
 static void attn_range(const attn_job *j, int r, int *first, int *last) {
-    const int pq = j->pos[r];
-    *first = 0;
-    *last = pq < j->n_kv - 1 ? pq : j->n_kv - 1;
-    if (j->p->window > 0 && pq - j->p->window + 1 > *first) *first = pq - j->p->window + 1;
+    key_range(j->pos[r], j->n_kv, j->p->window, first, last);
 }
 
 /* rows [t0, t1) of the cache's K or V, this head's slice, as f32 */
@@ -508,9 +508,8 @@ static void attn_gen_head(const float *q, int pos, const ei_kv_layer *kv, int n_
                           float *out) {
     const int hd = p->head_dim, kvh = h / (p->n_head / p->n_head_kv);
     memset(out, 0, sizeof(float) * (size_t)hd);
-    const attn_job range = {.pos = &pos, .n_kv = n_kv, .p = p};
     int f, l;
-    attn_range(&range, 0, &f, &l);
+    key_range(pos, n_kv, p->window, &f, &l);
     if (l < f) return;
     const int n = l - f + 1;
     float *buf = malloc(sizeof(float) * ((size_t)n + hd) + sizeof(uint16_t) * (size_t)n);

@@ -40,9 +40,7 @@
  * half's pass, which is the one reading from memory): with one activation
  * row the kernels are bound by memory latency, and software prefetch keeps
  * more lines in flight than the hardware prefetchers do. */
-#ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 2048
-#endif
 
 AI void prefetch_block(const uint8_t *blk, size_t bytes, int h) {
     if (h) return;

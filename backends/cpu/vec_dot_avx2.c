@@ -222,9 +222,7 @@ AI void block32_k(int kind, int64_t n, const void *vw, const void *va, size_t as
  * reads start nw rows on: prefetching there keeps loads ahead of the
  * arithmetic (rows of a few hundred bytes are too short for the hardware
  * prefetchers to get going). */
-#ifndef PREFETCH_TILES
 #define PREFETCH_TILES 2
-#endif
 AI void block32_rows_k(int kind, int64_t n, const void *vw, size_t ws, const int nw, const void *va, float *s) {
     const bool q8_1 = kind == W_Q4_1 || kind == W_Q5_1;
     const int64_t nb = n / 32;

@@ -148,13 +148,18 @@ static int use_avx512(void) {
     return l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
 }
 
+/* the eight lanes of a dot product's partial sums added in its fixed tree */
+static inline __attribute__((always_inline, target("avx2"))) float hsum8_tree(__m256 acc) {
+    float s[8];
+    _mm256_storeu_ps(s, acc);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 __attribute__((target("avx2"))) static float dot_avx2(const float *a, const float *b, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
-    float s[8];
-    _mm256_storeu_ps(s, acc);
-    float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    float sum = hsum8_tree(acc);
     for (; i < n; i++) sum += a[i] * b[i];
     return sum;
 }
@@ -173,9 +178,7 @@ __attribute__((target("avx2,f16c"))) static float dot_f16_avx2(const float *a, c
     for (; i + 8 <= n; i += 8)
         acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i),
                                                _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)))));
-    float s[8];
-    _mm256_storeu_ps(s, acc);
-    float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    float sum = hsum8_tree(acc);
     for (; i < n; i++) sum += a[i] * ei_fp16_to_fp32(b[i]);
     return sum;
 }
@@ -192,12 +195,6 @@ __attribute__((target("avx2,f16c"))) static void axpy_f16_avx2(float *y, const u
 static int use_avx2(void) {
     const ei_cpu_level l = level();
     return l == EI_CPU_AVX2 || l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
-}
-
-__attribute__((target("avx2,f16c"))) static float hsum8_tree(__m256 acc) {
-    float s[8];
-    _mm256_storeu_ps(s, acc);
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 /* four keys at a time: four independent chains of adds instead of one

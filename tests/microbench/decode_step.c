@@ -24,8 +24,8 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static int check(ei_status s, const char *what) {
-    if (s == EI_OK) return 0;
+static void check(ei_status s, const char *what) {
+    if (s == EI_OK) return;
     fprintf(stderr, "%s: %s\n", what, ei_last_error());
     exit(1);
 }
