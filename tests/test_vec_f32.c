@@ -54,29 +54,32 @@ static void test_same_bits(void **state) {
         ei_axpy_f32_ref(y2, hf, w, n);
         if (n) assert_memory_equal(y1, y2, (size_t)n * 4);
     }
-    /* the row forms: several rows of f16, strided, every head size */
+    /* the row forms: several queries against several rows of f16, strided,
+     * every head size, more rows than one converted chunk holds */
     {
-        enum { R = 37, HD = 256, STRIDE = HD + 24 };
+        enum { R = 333, HD = 256, STRIDE = HD + 24, NQ = 3 };
         static uint16_t rows[R * STRIDE];
-        static float rf[R * HD], sv[R], sr[R], o3[HD], o4[HD];
+        static float rf[R * HD], sv[NQ * R], sr[NQ * R], o3[NQ * HD], o4[NQ * HD], qv[NQ * HD];
         for (int i = 0; i < R * STRIDE; i++) rows[i] = ei_fp32_to_fp16(rnd(&seed));
         const int hds[] = {8, 64, 72, 256, 13};
-        for (int k = 0; k < 5; k++) {
-            const int hd = hds[k];
-            for (int i = 0; i < hd; i++) a[i % 100] = rnd(&seed);
-            static float qv[HD];
-            for (int i = 0; i < hd; i++) qv[i] = rnd(&seed);
-            ei_scores_f16(qv, rows, STRIDE * 2, R, hd, sv);
-            for (int t = 0; t < R; t++) {
-                for (int i = 0; i < hd; i++) rf[t * HD + i] = ei_fp16_to_fp32(rows[t * STRIDE + i]);
-                sr[t] = ei_dot_f32_ref(qv, rf + t * HD, hd);
-            }
-            assert_memory_equal(sv, sr, R * 4);
-            for (int i = 0; i < hd; i++) o3[i] = o4[i] = rnd(&seed);
-            ei_wsum_f16(o3, sr, rows, STRIDE * 2, R, hd);
-            for (int t = 0; t < R; t++) ei_axpy_f32_ref(o4, rf + t * HD, sr[t], hd);
-            assert_memory_equal(o3, o4, (size_t)hd * 4);
-        }
+        for (int k = 0; k < 5; k++)
+            for (int nq = 1; nq <= NQ; nq++)
+                for (int nr = 1; nr <= R; nr += 83) {
+                    const int hd = hds[k];
+                    for (int i = 0; i < nq * hd; i++) qv[i] = rnd(&seed);
+                    ei_scores_f16(qv, nq, rows, STRIDE * 2, nr, hd, sv, R);
+                    for (int t = 0; t < nr; t++)
+                        for (int i = 0; i < hd; i++) rf[t * HD + i] = ei_fp16_to_fp32(rows[t * STRIDE + i]);
+                    for (int m = 0; m < nq; m++) {
+                        for (int t = 0; t < nr; t++) sr[m * R + t] = ei_dot_f32_ref(qv + m * hd, rf + t * HD, hd);
+                        assert_memory_equal(sv + m * R, sr + m * R, (size_t)nr * 4);
+                    }
+                    for (int i = 0; i < nq * hd; i++) o3[i] = o4[i] = rnd(&seed);
+                    ei_wsum_f16(o3, nq, sr, R, rows, STRIDE * 2, nr, hd);
+                    for (int m = 0; m < nq; m++)
+                        for (int t = 0; t < nr; t++) ei_axpy_f32_ref(o4 + m * hd, rf + t * HD, sr[m * R + t], hd);
+                    assert_memory_equal(o3, o4, (size_t)(nq * hd) * 4);
+                }
     }
     /* and the dot product is a dot product */
     const float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};

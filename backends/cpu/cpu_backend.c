@@ -499,40 +499,54 @@ static void attn_softmax(float *sc, int n, bool f16, uint16_t *h16) {
     }
 }
 
-/* Generation with an f16 cache: one query (one head of one row) reading
- * the cache's f16 rows directly (no conversion pass: half the bytes, no
- * transpose). Scores as ei_dot_f32 sums (attn_task's ei_scores_f32 sums
- * the same way); the weighted sum as ei_wsum_f32 would compute it on the
- * converted values. q, out: this head's head_dim values. */
-static void attn_gen_head(const float *q, int pos, const ei_kv_layer *kv, int n_kv, const ei_attn_params *p, int h,
-                          float *out) {
-    const int hd = p->head_dim, kvh = h / (p->n_head / p->n_head_kv);
-    memset(out, 0, sizeof(float) * (size_t)hd);
+/* Generation with an f16 cache: the nq query heads h0.. of one row that
+ * share a KV head, reading the cache's f16 rows directly (no conversion
+ * pass over the whole cache: half the bytes, no transpose; each row is
+ * converted once for the nq heads). Scores as ei_dot_f32 sums (attn_task's
+ * ei_scores_f32 sums the same way); the weighted sum as ei_wsum_f32 would
+ * compute it on the converted values. q, out: the nq heads' head_dim
+ * values, one after another. */
+static void attn_gen_heads(const float *q, int pos, const ei_kv_layer *kv, int n_kv, const ei_attn_params *p, int h0,
+                           int nq, float *out) {
+    const int hd = p->head_dim, kvh = h0 / (p->n_head / p->n_head_kv);
+    memset(out, 0, sizeof(float) * (size_t)hd * nq);
     int f, l;
     key_range(pos, n_kv, p->window, &f, &l);
     if (l < f) return;
     const int n = l - f + 1;
-    float *buf = malloc(sizeof(float) * ((size_t)n + hd) + sizeof(uint16_t) * (size_t)n);
+    float *buf = malloc(sizeof(float) * (size_t)nq * ((size_t)n + hd) + sizeof(uint16_t) * (size_t)n);
     if (!buf) return; /* cannot happen in practice */
-    float *sc = buf, *qr = sc + n;
-    uint16_t *h16 = (uint16_t *)(qr + hd);
-    for (int i = 0; i < hd; i++) qr[i] = round_f16(q[i]);
+    float *sc = buf, *qr = sc + (size_t)nq * n;
+    uint16_t *h16 = (uint16_t *)(qr + (size_t)nq * hd);
+    for (int i = 0; i < nq * hd; i++) qr[i] = round_f16(q[i]);
     const size_t rb = kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
-    ei_scores_f16(qr, (const char *)kv->k + (size_t)f * rb + off, rb, n, hd, sc);
-    for (int t = 0; t < n; t++) {
-        float s = sc[t] * p->scale;
-        if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
-        sc[t] = s;
+    ei_scores_f16(qr, nq, (const char *)kv->k + (size_t)f * rb + off, rb, n, hd, sc, n);
+    for (int m = 0; m < nq; m++) {
+        float *sm = sc + (size_t)m * n;
+        for (int t = 0; t < n; t++) {
+            float s = sm[t] * p->scale;
+            if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
+            sm[t] = s;
+        }
+        attn_softmax(sm, n, true, h16);
     }
-    attn_softmax(sc, n, true, h16);
-    ei_wsum_f16(out, sc, (const char *)kv->v + (size_t)f * rb + off, rb, n, hd);
+    ei_wsum_f16(out, nq, sc, n, (const char *)kv->v + (size_t)f * rb + off, rb, n, hd);
     free(buf);
 }
 
-static void attn_gen_task(void *ctx, int64_t h) {
+/* Query heads per generation task: all that share a KV head (their cache
+ * rows are converted once) unless that leaves a thread with less work than
+ * the others (3 KV heads on 2 threads), then one head per task. */
+static int gen_heads_per_task(int rows, const ei_attn_params *p, int threads) {
+    const int tasks = rows * p->n_head_kv;
+    return tasks % threads == 0 || tasks >= 4 * threads ? p->n_head / p->n_head_kv : 1;
+}
+
+static void attn_gen_task(void *ctx, int64_t task) {
     const attn_job *j = ctx;
-    const size_t at = (size_t)h * j->p->head_dim;
-    attn_gen_head(j->q + at, j->pos[0], j->kv, j->n_kv, j->p, (int)h, j->out + at);
+    const int h0 = (int)task * j->heads_per_task;
+    const size_t at = (size_t)h0 * j->p->head_dim;
+    attn_gen_heads(j->q + at, j->pos[0], j->kv, j->n_kv, j->p, h0, j->heads_per_task, j->out + at);
 }
 
 static void attn_task(void *ctx, int64_t task) {
@@ -622,15 +636,17 @@ static void attn_task(void *ctx, int64_t task) {
 
 static void cpu_attention(ei_backend *be, const float *q, const int32_t *pos, int rows, const ei_kv_layer *kv,
                           int n_kv, const ei_attn_params *p, float *out) {
-    const int n_rep = p->n_head / p->n_head_kv;
-    /* the heads sharing a KV head share a task (one conversion of the keys),
-     * unless that leaves threads idle in generation */
-    const int per = rows > 1 || p->n_head_kv >= ei_pool_threads(pool_of(be)) ? n_rep : 1;
-    attn_job j = {q, pos, kv, n_kv, rows, per, p->n_head / per, p, out};
+    const int threads = ei_pool_threads(pool_of(be));
     if (rows == 1 && kv->type == EI_TYPE_F16) {
-        ei_pool_run(pool_of(be), p->n_head, attn_gen_task, &j);
+        const int per = gen_heads_per_task(1, p, threads);
+        attn_job j = {q, pos, kv, n_kv, rows, per, p->n_head / per, p, out};
+        ei_pool_run(pool_of(be), j.n_head_groups, attn_gen_task, &j);
         return;
     }
+    /* the heads sharing a KV head share a task (one conversion of the keys),
+     * unless that leaves threads idle in generation */
+    const int per = rows > 1 || p->n_head_kv >= threads ? p->n_head / p->n_head_kv : 1;
+    attn_job j = {q, pos, kv, n_kv, rows, per, p->n_head / per, p, out};
     const int64_t n_blocks = (rows + ATTN_ROWS - 1) / ATTN_ROWS;
     ei_pool_run(pool_of(be), n_blocks * j.n_head_groups, attn_task, &j);
 }
@@ -643,14 +659,16 @@ typedef struct attn_multi_job {
     const int32_t *pos;
     const ei_kv_layer *const *kv;
     const ei_attn_params *p;
+    int heads_per_task;
     float *out;
 } attn_multi_job;
 
 static void attn_multi_task(void *ctx, int64_t task) {
     const attn_multi_job *j = ctx;
-    const int nh = j->p->n_head, r = (int)(task / nh), h = (int)(task % nh);
-    const size_t at = ((size_t)r * nh + h) * j->p->head_dim;
-    attn_gen_head(j->q + at, j->pos[r], j->kv[r], j->pos[r] + 1, j->p, h, j->out + at);
+    const int groups = j->p->n_head / j->heads_per_task, r = (int)(task / groups);
+    const int h0 = (int)(task % groups) * j->heads_per_task;
+    const size_t at = ((size_t)r * j->p->n_head + h0) * j->p->head_dim;
+    attn_gen_heads(j->q + at, j->pos[r], j->kv[r], j->pos[r] + 1, j->p, h0, j->heads_per_task, j->out + at);
 }
 
 static void cpu_attention_multi(ei_backend *be, const float *q, const int32_t *pos, int rows,
@@ -658,8 +676,9 @@ static void cpu_attention_multi(ei_backend *be, const float *q, const int32_t *p
     bool all_f16 = true;
     for (int r = 0; r < rows; r++) all_f16 = all_f16 && kv[r]->type == EI_TYPE_F16;
     if (all_f16) {
-        attn_multi_job j = {q, pos, kv, p, out};
-        ei_pool_run(pool_of(be), (int64_t)rows * p->n_head, attn_multi_task, &j);
+        const int per = gen_heads_per_task(rows, p, ei_pool_threads(pool_of(be)));
+        attn_multi_job j = {q, pos, kv, p, per, out};
+        ei_pool_run(pool_of(be), (int64_t)rows * (p->n_head / per), attn_multi_task, &j);
         return;
     }
     const size_t w = (size_t)p->n_head * p->head_dim;

@@ -197,12 +197,61 @@ static int use_avx2(void) {
     return l == EI_CPU_AVX2 || l == EI_CPU_AVX512 || l == EI_CPU_AVX512_VNNI;
 }
 
-/* four keys at a time: four independent chains of adds instead of one
- * (each key's sum is dot_f16_avx2's, operation for operation) */
-__attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q, const char *rows, size_t stride,
-                                                                  int64_t n, int hd, float *s) {
+/* Several queries (the heads that share one KV head) against the same f16
+ * rows: a chunk of rows is converted to f32 once (exact) and every query
+ * reads it from L1; 16 KiB of converted rows per chunk. */
+#define F16_CHUNK_FLOATS 4096
+
+/* the rows [t0, t0 + nt) as f32, hd values each, packed one after another */
+__attribute__((target("avx2,f16c"))) static void rows_f16_to_f32(const char *rows, size_t stride, int64_t t0,
+                                                                  int64_t nt, int hd, float *dst) {
+    for (int64_t t = 0; t < nt; t++) {
+        const uint16_t *r = (const uint16_t *)(rows + (size_t)(t0 + t) * stride);
+        for (int i = 0; i < hd; i += 8)
+            _mm256_storeu_ps(dst + (size_t)t * hd + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + i))));
+    }
+}
+
+/* hsum8_tree of four accumulators at once: the same additions (pairs,
+ * then pairs of pairs within each 128-bit half, then the two halves) */
+static inline __attribute__((always_inline, target("avx2"))) __m128 hsum8_tree_x4(__m256 a0, __m256 a1, __m256 a2,
+                                                                                 __m256 a3) {
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+/* s[t] = dot_avx2(q, k + t * hd, hd) for n packed f32 rows, four keys at a
+ * time (four independent chains, each key's sum operation for operation
+ * dot_avx2's); hd a multiple of 8 */
+__attribute__((target("avx2"))) static void scores_rows_avx2(const float *q, const float *k, int64_t n, int hd,
+                                                              float *s) {
     int64_t t = 0;
-    if (hd % 8 == 0)
+    for (; t + 4 <= n; t += 4) {
+        const float *k0 = k + (size_t)t * hd, *k1 = k0 + hd, *k2 = k1 + hd, *k3 = k2 + hd;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < hd; i += 8) {
+            const __m256 qi = _mm256_loadu_ps(q + i);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_loadu_ps(k0 + i)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_loadu_ps(k1 + i)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_loadu_ps(k2 + i)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_loadu_ps(k3 + i)));
+        }
+        _mm_storeu_ps(s + t, hsum8_tree_x4(a0, a1, a2, a3));
+    }
+    for (; t < n; t++) s[t] = dot_avx2(q, k + (size_t)t * hd, hd);
+}
+
+__attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q, int nq, const char *rows,
+                                                                  size_t stride, int64_t n, int hd, float *s,
+                                                                  int64_t lds) {
+    if (hd % 8 || hd > F16_CHUNK_FLOATS) {
+        for (int m = 0; m < nq; m++)
+            for (int64_t t = 0; t < n; t++)
+                s[m * lds + t] = dot_f16_avx2(q + (size_t)m * hd, (const uint16_t *)(rows + (size_t)t * stride), hd);
+        return;
+    }
+    if (nq == 1) { /* nothing to share: convert as the rows are read */
+        int64_t t = 0;
         for (; t + 4 <= n; t += 4) {
             const uint16_t *k0 = (const uint16_t *)(rows + (size_t)t * stride);
             const uint16_t *k1 = (const uint16_t *)((const char *)k0 + stride);
@@ -216,29 +265,58 @@ __attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q,
                 a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k2 + i)))));
                 a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k3 + i)))));
             }
-            s[t] = hsum8_tree(a0);
-            s[t + 1] = hsum8_tree(a1);
-            s[t + 2] = hsum8_tree(a2);
-            s[t + 3] = hsum8_tree(a3);
+            _mm_storeu_ps(s + t, hsum8_tree_x4(a0, a1, a2, a3));
         }
-    for (; t < n; t++) s[t] = dot_f16_avx2(q, (const uint16_t *)(rows + (size_t)t * stride), hd);
-}
-
-__attribute__((target("avx2,f16c"))) static void wsum_f16_avx2(float *out, const float *w, const char *rows,
-                                                                size_t stride, int64_t n, int hd) {
-    if (hd % 8 || hd > 256) {
-        for (int64_t t = 0; t < n; t++) axpy_f16_avx2(out, (const uint16_t *)(rows + (size_t)t * stride), w[t], hd);
+        for (; t < n; t++) s[t] = dot_f16_avx2(q, (const uint16_t *)(rows + (size_t)t * stride), hd);
         return;
     }
-    __m256 acc[32]; /* the output row in registers (or L1) over all keys */
-    for (int i = 0; i < hd / 8; i++) acc[i] = _mm256_loadu_ps(out + 8 * i);
-    for (int64_t t = 0; t < n; t++) {
-        const __m256 wt = _mm256_set1_ps(w[t]);
-        const uint16_t *v = (const uint16_t *)(rows + (size_t)t * stride);
-        for (int i = 0; i < hd / 8; i++)
-            acc[i] = _mm256_add_ps(acc[i], _mm256_mul_ps(wt, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + 8 * i)))));
+    float k[F16_CHUNK_FLOATS];
+    const int64_t chunk = F16_CHUNK_FLOATS / hd;
+    for (int64_t t0 = 0; t0 < n; t0 += chunk) {
+        const int64_t nt = n - t0 < chunk ? n - t0 : chunk;
+        rows_f16_to_f32(rows, stride, t0, nt, hd, k);
+        for (int m = 0; m < nq; m++) scores_rows_avx2(q + (size_t)m * hd, k, nt, hd, s + m * lds + t0);
     }
-    for (int i = 0; i < hd / 8; i++) _mm256_storeu_ps(out + 8 * i, acc[i]);
+}
+
+__attribute__((target("avx2,f16c"))) static void wsum_f16_avx2(float *out, int nq, const float *w, int64_t ldw,
+                                                                const char *rows, size_t stride, int64_t n, int hd) {
+    if (hd % 8 || hd > 256) {
+        for (int m = 0; m < nq; m++)
+            for (int64_t t = 0; t < n; t++)
+                axpy_f16_avx2(out + (size_t)m * hd, (const uint16_t *)(rows + (size_t)t * stride), w[m * ldw + t], hd);
+        return;
+    }
+    if (nq == 1) { /* nothing to share: convert as the rows are read */
+        __m256 acc[32]; /* the output row in registers (or L1) over all rows */
+        for (int i = 0; i < hd / 8; i++) acc[i] = _mm256_loadu_ps(out + 8 * i);
+        for (int64_t t = 0; t < n; t++) {
+            const __m256 wt = _mm256_set1_ps(w[t]);
+            const uint16_t *r = (const uint16_t *)(rows + (size_t)t * stride);
+            for (int i = 0; i < hd / 8; i++)
+                acc[i] = _mm256_add_ps(acc[i], _mm256_mul_ps(wt, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 8 * i)))));
+        }
+        for (int i = 0; i < hd / 8; i++) _mm256_storeu_ps(out + 8 * i, acc[i]);
+        return;
+    }
+    float v[F16_CHUNK_FLOATS];
+    const int64_t chunk = F16_CHUNK_FLOATS / hd;
+    for (int64_t t0 = 0; t0 < n; t0 += chunk) {
+        const int64_t nt = n - t0 < chunk ? n - t0 : chunk;
+        rows_f16_to_f32(rows, stride, t0, nt, hd, v);
+        for (int m = 0; m < nq; m++) {
+            float *o = out + (size_t)m * hd;
+            const float *wm = w + m * ldw + t0;
+            __m256 acc[32]; /* the output row in registers (or L1) over the chunk */
+            for (int i = 0; i < hd / 8; i++) acc[i] = _mm256_loadu_ps(o + 8 * i);
+            for (int64_t t = 0; t < nt; t++) {
+                const __m256 wt = _mm256_set1_ps(wm[t]);
+                for (int i = 0; i < hd / 8; i++)
+                    acc[i] = _mm256_add_ps(acc[i], _mm256_mul_ps(wt, _mm256_loadu_ps(v + (size_t)t * hd + 8 * i)));
+            }
+            for (int i = 0; i < hd / 8; i++) _mm256_storeu_ps(o + 8 * i, acc[i]);
+        }
+    }
 }
 #endif
 
@@ -312,22 +390,28 @@ void ei_axpy_f32_f16(float *y, const uint16_t *x, float w, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += w * ei_fp16_to_fp32(x[i]);
 }
 
-void ei_scores_f16(const float *q, const void *rows, size_t stride, int64_t n, int hd, float *s) {
+void ei_scores_f16(const float *q, int nq, const void *rows, size_t stride, int64_t n, int hd, float *s,
+                   int64_t lds) {
 #if defined(__x86_64__)
     if (use_avx2()) {
-        scores_f16_avx2(q, rows, stride, n, hd, s);
+        scores_f16_avx2(q, nq, rows, stride, n, hd, s, lds);
         return;
     }
 #endif
-    for (int64_t t = 0; t < n; t++) s[t] = ei_dot_f32_f16(q, (const uint16_t *)((const char *)rows + (size_t)t * stride), hd);
+    for (int m = 0; m < nq; m++)
+        for (int64_t t = 0; t < n; t++)
+            s[m * lds + t] = ei_dot_f32_f16(q + (size_t)m * hd, (const uint16_t *)((const char *)rows + (size_t)t * stride), hd);
 }
 
-void ei_wsum_f16(float *out, const float *w, const void *rows, size_t stride, int64_t n, int hd) {
+void ei_wsum_f16(float *out, int nq, const float *w, int64_t ldw, const void *rows, size_t stride, int64_t n, int hd) {
 #if defined(__x86_64__)
     if (use_avx2()) {
-        wsum_f16_avx2(out, w, rows, stride, n, hd);
+        wsum_f16_avx2(out, nq, w, ldw, rows, stride, n, hd);
         return;
     }
 #endif
-    for (int64_t t = 0; t < n; t++) ei_axpy_f32_f16(out, (const uint16_t *)((const char *)rows + (size_t)t * stride), w[t], hd);
+    for (int m = 0; m < nq; m++)
+        for (int64_t t = 0; t < n; t++)
+            ei_axpy_f32_f16(out + (size_t)m * hd, (const uint16_t *)((const char *)rows + (size_t)t * stride),
+                            w[m * ldw + t], hd);
 }

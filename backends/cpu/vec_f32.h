@@ -33,11 +33,14 @@ void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd);
  * this way, without a conversion pass. */
 float ei_dot_f32_f16(const float *a, const uint16_t *b, int64_t n);
 void ei_axpy_f32_f16(float *y, const uint16_t *x, float w, int64_t n);
-/* over n f16 rows of hd values, stride bytes apart, starting at rows:
- *   s[t] = ei_dot_f32_f16(q, row t, hd);  out += sum over t of w[t] * row t
- *   (ei_axpy_f32_f16 row after row) */
-void ei_scores_f16(const float *q, const void *rows, size_t stride, int64_t n, int hd, float *s);
-void ei_wsum_f16(float *out, const float *w, const void *rows, size_t stride, int64_t n, int hd);
+/* nq queries (the query heads sharing one KV head; q: nq rows of hd)
+ * over n f16 rows of hd values, stride bytes apart, starting at rows:
+ *   s[m * lds + t] = ei_dot_f32_f16(q + m * hd, row t, hd)
+ *   out[m * hd ..] += sum over t of w[m * ldw + t] * row t   (ei_axpy_f32_f16 row after row)
+ * Each row is converted once for all nq queries. */
+void ei_scores_f16(const float *q, int nq, const void *rows, size_t stride, int64_t n, int hd, float *s,
+                   int64_t lds);
+void ei_wsum_f16(float *out, int nq, const float *w, int64_t ldw, const void *rows, size_t stride, int64_t n, int hd);
 
 /* the portable versions (tests) */
 void ei_scores_f32_ref(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
