@@ -33,6 +33,7 @@ static float frand(uint64_t *s) {
 }
 
 static void bench_type(ei_type t, int64_t n, int rows, double secs) {
+    if (!ei_pack_bytes(t, n, rows)) n = (n + 255) / 256 * 256; /* K-quants: whole super-blocks */
     ei_pack_kernel_fn k = ei_pack_kernel_selected(t);
     const size_t rb = ei_type_row_bytes(t, n), pb = ei_pack_bytes(t, n, rows);
     if (!k || !pb) {
@@ -101,6 +102,6 @@ int main(int argc, char **argv) {
         return 0;
     }
     const ei_type def[] = {EI_TYPE_Q4_0, EI_TYPE_Q4_1, EI_TYPE_Q8_0, EI_TYPE_Q4_K, EI_TYPE_Q6_K};
-    for (size_t d = 0; d < sizeof def / sizeof def[0]; d++) bench_type(def[d], n < 256 ? 256 : n, rows, secs);
+    for (size_t d = 0; d < sizeof def / sizeof def[0]; d++) bench_type(def[d], n, rows, secs);
     return 0;
 }
