@@ -64,11 +64,23 @@ static void dequantize_row(ei_type type, const void *src, float *dst, int64_t n)
 
 /* ---- get_rows ----------------------------------------------------------- */
 
+/* A packed matrix (a tied embedding that is also the output head) is read
+ * from its packed copy: its file pages were given back at load, and
+ * touching them again would map them back, 64 KiB around each row (the
+ * kernel's fault-around), most of the matrix over a long prompt. */
 static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids, int n, float *out) {
     (void)be;
     size_t rb = ei_type_row_bytes(w->type, w->ne[0]);
-    for (int i = 0; i < n; i++)
-        dequantize_row(w->type, (const char *)w->data + (size_t)ids[i] * rb, out + (size_t)i * w->ne[0], w->ne[0]);
+    void *row = w->packed ? malloc(rb) : NULL;
+    for (int i = 0; i < n; i++) {
+        const char *src = (const char *)w->data + (size_t)ids[i] * rb;
+        if (row) {
+            ei_pack_unpack_row(w->type, w->packed, w->ne[0], ids[i], row);
+            src = row;
+        }
+        dequantize_row(w->type, src, out + (size_t)i * w->ne[0], w->ne[0]);
+    }
+    free(row);
 }
 
 /* ---- matmul -------------------------------------------------------------

@@ -77,6 +77,12 @@ size_t ei_pack_bytes(ei_type t, int64_t n, int64_t n_out);
  * independent, so several threads can share the work. */
 void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g1, void *dst);
 
+/* Row `row` of a packed (n_out x n) matrix back in the file's layout
+ * (ei_type_row_bytes(t, n) bytes at dst, equal to the bytes packed): the
+ * embedding lookup of a tied output matrix reads the packed copy, so the
+ * file's pages, given back at load, are not mapped again. */
+void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, void *dst);
+
 /* ---- activations --------------------------------------------------------
  * A packed product's activation row: for Q4_0, Q8_0 (Q4_1) a Q8_0 (Q8_1)
  * row of vec_dot.h (its aux part: codes and f32 scales) followed by int32

@@ -185,6 +185,86 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
     }
 }
 
+/* Row r's file block from packed block blk: pack_one backwards (every
+ * field of the file's block is a function of the packed bytes, Q4_K's
+ * scales[12] included: 8 + 8 six-bit values fill its 96 bits). */
+static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
+    uint8_t c[256]; /* the row's codes for this block, in order */
+    switch (t) {
+    case EI_TYPE_Q8_0: {
+        block_q8_0 *b = x;
+        memcpy(&b->d, blk + 2 * r, 2);
+        for (int k = 0; k < 32; k++) b->qs[k] = (int8_t)(blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4] - 128);
+        break;
+    }
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: {
+        const size_t units = t == EI_TYPE_Q4_1 ? Q41_UNITS : t == EI_TYPE_Q4_0 ? Q40_UNITS : Q50_UNITS;
+        uint8_t *qs = t == EI_TYPE_Q4_0 ? ((block_q4_0 *)x)->qs
+                    : t == EI_TYPE_Q4_1 ? ((block_q4_1 *)x)->qs : ((block_q5_0 *)x)->qs;
+        for (int k = 0; k < 16; k++)
+            qs[k] = (uint8_t)(get_nibble(blk + units, r, k) | get_nibble(blk + units, r, k + 16) << 4);
+        if (t == EI_TYPE_Q4_1) {
+            memcpy(&((block_q4_1 *)x)->d, blk + 2 * r, 2);
+            memcpy(&((block_q4_1 *)x)->m, blk + Q41_M + 2 * r, 2);
+        } else if (t == EI_TYPE_Q4_0) {
+            memcpy(&((block_q4_0 *)x)->d, blk + 2 * r, 2);
+        } else {
+            block_q5_0 *b = x;
+            memcpy(&b->d, blk + 2 * r, 2);
+            uint32_t qh = 0;
+            for (int k = 0; k < 32; k++) qh |= (uint32_t)((blk[Q50_HI + 4 * r + k % 4] >> (k / 4)) & 1) << k;
+            memcpy(b->qh, &qh, 4);
+        }
+        break;
+    }
+    case EI_TYPE_Q4_K: {
+        block_q4_K *b = x;
+        memcpy(&b->d, blk + 2 * r, 2);
+        memcpy(&b->dmin, blk + Q4K_DMIN + 2 * r, 2);
+        int sc[8], m[8];
+        for (int j = 0; j < 8; j++) {
+            sc[j] = blk[Q4K_SC + 16 * j + r];
+            m[j] = blk[Q4K_M + 32 * (j / 2) + 2 * r + j % 2];
+        }
+        for (int j = 0; j < 4; j++) { /* scale_min_k4 backwards */
+            b->scales[j] = (uint8_t)((sc[j] & 63) | (sc[j + 4] >> 4) << 6);
+            b->scales[j + 4] = (uint8_t)((m[j] & 63) | (m[j + 4] >> 4) << 6);
+            b->scales[j + 8] = (uint8_t)((sc[j + 4] & 15) | (m[j + 4] & 15) << 4);
+        }
+        for (int k = 0; k < 256; k++) c[k] = (uint8_t)get_nibble(blk + Q4K_UNITS, r, k);
+        for (int p = 0; p < 4; p++)
+            for (int l = 0; l < 32; l++) b->qs[32 * p + l] = (uint8_t)(c[64 * p + l] | c[64 * p + 32 + l] << 4);
+        break;
+    }
+    case EI_TYPE_Q6_K: {
+        block_q6_K *b = x;
+        memcpy(&b->d, blk + 2 * r, 2);
+        for (int j = 0; j < 16; j++) b->scales[j] = (int8_t)blk[Q6K_SC + 16 * j + r];
+        for (int k = 0; k < 256; k++) {
+            const int hi = (blk[Q6K_HI + 64 * (k / 16) + 4 * r + k % 4] >> (2 * ((k % 16) / 4))) & 3;
+            c[k] = (uint8_t)(get_nibble(blk + Q6K_LO, r, k) | hi << 4);
+        }
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 32; l++) {
+                const uint8_t *v = c + 128 * h;
+                b->ql[64 * h + l] = (uint8_t)((v[l] & 15) | (v[l + 64] & 15) << 4);
+                b->ql[64 * h + l + 32] = (uint8_t)((v[l + 32] & 15) | (v[l + 96] & 15) << 4);
+                b->qh[32 * h + l] = (uint8_t)(v[l] >> 4 | (v[l + 32] >> 4) << 2 | (v[l + 64] >> 4) << 4 | (v[l + 96] >> 4) << 6);
+            }
+        break;
+    }
+    default: break;
+    }
+}
+
+void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, void *dst) {
+    const size_t bb = ei_pack_block_bytes(t), file_block = ei_type_row_bytes(t, block_values(t));
+    const int64_t nb = n / block_values(t);
+    const uint8_t *group = (const uint8_t *)packed + (size_t)(row / PACK_ROWS) * (size_t)nb * bb;
+    for (int64_t b = 0; b < nb; b++)
+        unpack_one(t, group + (size_t)b * bb, (int)(row % PACK_ROWS), (char *)dst + (size_t)b * file_block);
+}
+
 /* ---- activations ----------------------------------------------------------- */
 
 ei_type ei_pack_act_type(ei_type w) {

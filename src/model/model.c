@@ -116,7 +116,11 @@ static ei_status keep_owned(ei_model *m, void *p) {
     return EI_OK;
 }
 
-/* A vector of n f32 (converted if the file stores another type). */
+/* A vector of n f32 (converted if the file stores another type), always
+ * copied into the backend's memory: a few KiB each, but read from the file
+ * mapping every norm would map in the page cache's whole folio around it
+ * (up to 2 MiB on ext4), most of the packed matrices' pages given back at
+ * load. */
 static ei_status bind_vector(binder *b, int il, const char *suffix, int64_t n, bool required, const float **out) {
     const ei_tensor_info *ti = find(b, layer_name(b, il, suffix));
     *out = NULL;
@@ -125,10 +129,6 @@ static ei_status bind_vector(binder *b, int il, const char *suffix, int64_t n, b
     if (s) return s;
     account(b->m, ti);
     ei_backend *be = b->m->be;
-    if (ti->type == EI_TYPE_F32 && be->ops->host_memory) {
-        *out = ti->data;
-        return EI_OK;
-    }
     float *host = malloc((size_t)n * sizeof *host);
     if (!host) return ei_error(EI_ERR_NOMEM, "out of memory");
     ei_type_traits_of(ti->type)->dequantize(ti->data, host, n);
@@ -226,11 +226,15 @@ static ei_status prepare_weights(ei_model *m) {
     ei_status s = EI_OK;
     for (int i = 0; i < n && !s; i++) {
         if (!ts[i]->data) continue;
-        /* the tied embedding's rows are still read by get_rows: only a few,
-         * which come back from the file */
         s = be->ops->prepare_weight(be, ts[i], true);
     }
     free(ts);
+    /* A tied embedding's lookups read the output head's copy (the backend's
+     * get_rows takes a packed matrix): its file pages were given back, and
+     * reading them would map them in again, 64 KiB around each row (the
+     * kernel's fault-around), most of the matrix over a long prompt. The
+     * copy belongs to m->output, which alone releases it. */
+    if (!s && m->tok_embd.data == m->output.data) m->tok_embd.packed = m->output.packed;
     return s;
 }
 
