@@ -286,10 +286,7 @@ static void test_roundtrip_shared_vocab(void **state) {
 /* The default models, if models/fetch.sh has put them in the cache. */
 static void test_roundtrip_default_models(void **state) {
     (void)state;
-    const char *home = getenv("EDGEINFER_HOME");
-    char base[1024];
-    if (home && *home) snprintf(base, sizeof base, "%s/models", home);
-    else snprintf(base, sizeof base, "%s/.cache/edgeinfer/models", getenv("HOME") ? getenv("HOME") : "/root");
+    const char *base = tu_models_dir();
     DIR *d = opendir(base);
     if (!d) skip();
     struct dirent *e;

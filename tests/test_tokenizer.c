@@ -251,10 +251,8 @@ static void test_spm_round_trip(void **state) {
 static const char *const default_models[] = {"SmolLM2-135M-Instruct.Q4_1", "gemma-3-270m-q4_k_m"};
 
 static int check_golden(const char *stem) {
-    char models[1024], path[1200], gpath[1200];
-    const char *home = getenv("EDGEINFER_HOME");
-    if (home && *home) snprintf(models, sizeof models, "%s/models", home);
-    else snprintf(models, sizeof models, "%s/.cache/edgeinfer/models", getenv("HOME") ? getenv("HOME") : ".");
+    char path[1200], gpath[1200];
+    const char *models = tu_models_dir();
     snprintf(path, sizeof path, "%s/%s.gguf", models, stem);
     snprintf(gpath, sizeof gpath, "%s/tests/data/tokenizer/%s.golden", EI_SOURCE_DIR, stem);
     if (!tu_exists(path)) {
@@ -350,7 +348,6 @@ static void test_default_models(void **state) {
 static void test_speed_report(void **state) {
     (void)state;
     char path[1200];
-    const char *home = getenv("EDGEINFER_HOME");
     int ran = 0;
     size_t len = 100 * 1024;
     char *text = malloc(len);
@@ -365,8 +362,7 @@ static void test_speed_report(void **state) {
         k += wl;
     }
     for (size_t i = 0; i < sizeof default_models / sizeof default_models[0]; i++) {
-        if (home && *home) snprintf(path, sizeof path, "%s/models/%s.gguf", home, default_models[i]);
-        else snprintf(path, sizeof path, "%s/.cache/edgeinfer/models/%s.gguf", getenv("HOME") ? getenv("HOME") : ".", default_models[i]);
+        snprintf(path, sizeof path, "%s/%s.gguf", tu_models_dir(), default_models[i]);
         if (!tu_exists(path)) continue;
         ei_model *m = load_vocab(path);
         struct timespec t0, t1;

@@ -60,10 +60,16 @@ float tu_rand_f32(uint64_t *s) {
     return (float)((tu_rand_u64(s) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
 }
 
-const char *tu_default_model(const char *file) {
+const char *tu_models_dir(void) {
     static char buf[1024];
     const char *home = getenv("EDGEINFER_HOME");
-    if (home && *home) snprintf(buf, sizeof buf, "%s/models/%s", home, file);
-    else snprintf(buf, sizeof buf, "%s/.cache/edgeinfer/models/%s", getenv("HOME") ? getenv("HOME") : "/root", file);
+    if (home && *home) snprintf(buf, sizeof buf, "%s/models", home);
+    else snprintf(buf, sizeof buf, "%s/.cache/edgeinfer/models", getenv("HOME") ? getenv("HOME") : "/root");
+    return buf;
+}
+
+const char *tu_default_model(const char *file) {
+    static char buf[1200];
+    snprintf(buf, sizeof buf, "%s/%s", tu_models_dir(), file);
     return buf;
 }

@@ -14,6 +14,9 @@ unsigned char *tu_read_file(const char *path, size_t *size);
 int tu_write_file(const char *path, const void *data, size_t size);
 /* A fresh path under the system temp dir, unique to this process: "/tmp/ei-test-PID-N-suffix". */
 const char *tu_temp_path(const char *suffix);
+/* The fetch cache's models folder ($EDGEINFER_HOME/models, else
+ * ~/.cache/edgeinfer/models; /root when HOME is unset). */
+const char *tu_models_dir(void);
 /* The path of a default model in the fetch cache ($EDGEINFER_HOME/models,
  * else ~/.cache/edgeinfer/models): "SmolLM2-135M-Instruct.Q4_1.gguf" etc.
  * A static buffer, overwritten by the next call. */
