@@ -16,12 +16,16 @@ machine; docs/server.md records the figures.
 usage: scripts/bench_server.py -m MODEL [--bin build/bin/edgeinfer] [--parallel 4]
        [--clients 16] [--max-tokens 64] [--rounds 2] [--json]
    or: scripts/bench_server.py --url http://127.0.0.1:8080 ...
+   or: scripts/bench_server.py -m MODEL --llama-server PATH   (the same load on
+       llama.cpp's llama-server, --parallel slots of --ctx tokens each;
+       scripts/build_llama_bench.sh --server builds one)
 """
 import argparse
 import http.client
 import json
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -106,11 +110,38 @@ def start_server(args):
     return proc, url
 
 
+def start_llama_server(args):
+    """llama.cpp's server on a free port with the same slots, threads and per-slot context."""
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    cmd = [args.llama_server, "-m", args.model, "--host", "127.0.0.1", "--port", str(port), "-np",
+           str(args.parallel), "-c", str(args.ctx * args.parallel), "-t", str(args.threads or 2), "--no-webui"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        time.sleep(0.1)
+        if proc.poll() is not None:
+            sys.exit(f"bench_server: llama-server exited ({proc.returncode}): {' '.join(cmd)}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            ok = conn.getresponse().status == 200
+            conn.close()
+            if ok:
+                return proc, base
+        except OSError:
+            pass
+    proc.kill()
+    sys.exit("bench_server: llama-server did not become healthy in 60 s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-m", "--model")
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin", "edgeinfer"))
     ap.add_argument("--url")
+    ap.add_argument("--llama-server", help="run the load on this llama-server binary instead")
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=64)
@@ -125,7 +156,7 @@ def main():
     proc = None
     base = args.url
     if not base:
-        proc, base = start_server(args)
+        proc, base = start_llama_server(args) if args.llama_server else start_server(args)
     try:
         bias = eog_bias(base)
         one_stream(base, "Hi", 4, bias)  # warm up

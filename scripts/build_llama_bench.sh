@@ -5,6 +5,8 @@
 #   scripts/build_llama_bench.sh            build if needed; print the bin folder
 #   scripts/build_llama_bench.sh --force    rebuild even if the binaries exist
 #   scripts/build_llama_bench.sh --no-path  ignore llama-bench/llama-quantize on PATH
+#   scripts/build_llama_bench.sh --server   also build llama-server (for
+#                                           scripts/bench_server.py --llama-server)
 #
 # The last line of stdout is the folder holding llama-bench and
 # llama-quantize. Progress goes to stderr.
@@ -16,27 +18,32 @@
 #   ${EDGEINFER_HOME:-~/.cache/edgeinfer}/llama.cpp-pypi-<version>/
 #     src/    the unpacked vendor/llama.cpp
 #     build/  the CMake build folder
-#     bin/    llama-bench, llama-quantize (copied when the build succeeds)
+#     bin/    llama-bench, llama-quantize (copied when the build succeeds),
+#             llama-server with --server
 # A finished build is reused (idempotent). The build runs under `nice`
 # with -j$(nproc); on a 2-core machine expect 10-20 minutes.
 set -euo pipefail
 LCP_VERSION=${LLAMA_CPP_PYTHON_VERSION:-0.3.36}
 home=${EDGEINFER_HOME:-$HOME/.cache/edgeinfer}
 root=$home/llama.cpp-pypi-$LCP_VERSION
-force=0 use_path=1
+force=0 use_path=1 server=0
 for a in "$@"; do
   case $a in
     --force) force=1 ;;
     --no-path) use_path=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --server) server=1 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "build_llama_bench.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
 log() { echo "build_llama_bench.sh: $*" >&2; }
 trap 'log "failed (line $LINENO)"' ERR
 
+tools=(llama-bench llama-quantize)
+[ $server = 1 ] && tools+=(llama-server)
+
 # 1. binaries already on PATH
-if [ $use_path = 1 ] && [ $force = 0 ]; then
+if [ $use_path = 1 ] && [ $force = 0 ] && [ $server = 0 ]; then
   lb=$(command -v llama-bench || true) lq=$(command -v llama-quantize || true)
   if [ -n "$lb" ] && [ -n "$lq" ] && [ "$(dirname "$lb")" = "$(dirname "$lq")" ]; then
     log "using llama-bench on PATH: $lb"
@@ -46,7 +53,9 @@ if [ $use_path = 1 ] && [ $force = 0 ]; then
 fi
 
 # 2. a finished build in the cache
-if [ $force = 0 ] && [ -x "$root/bin/llama-bench" ] && [ -x "$root/bin/llama-quantize" ]; then
+have=1
+for t in "${tools[@]}"; do [ -x "$root/bin/$t" ] || have=0; done
+if [ $force = 0 ] && [ $have = 1 ]; then
   log "cached build: $root/bin"
   echo "$root/bin"
   exit 0
@@ -89,14 +98,14 @@ cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=Release \
   -DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_OPENCL=OFF -DGGML_SYCL=OFF \
   -DGGML_HIP=OFF -DGGML_BLAS=OFF -DGGML_RPC=OFF -DGGML_OPENMP=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_OPENSSL=OFF \
-  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=$([ $server = 1 ] && echo ON || echo OFF) \
   -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON \
   -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF >&2
-log "building llama-bench llama-quantize with -j$(nproc) (slow on few cores)"
-nice cmake --build "$bld" -j"$(nproc)" --target llama-bench llama-quantize >&2
+log "building ${tools[*]} with -j$(nproc) (slow on few cores)"
+nice cmake --build "$bld" -j"$(nproc)" --target "${tools[@]}" >&2
 
 mkdir -p "$root/bin"
-for t in llama-bench llama-quantize; do
+for t in "${tools[@]}"; do
   f=$(find "$bld" -type f -name "$t" -perm -u+x | head -n1)
   [ -n "$f" ] || { log "build produced no $t"; exit 1; }
   cp "$f" "$root/bin/$t.tmp" && mv "$root/bin/$t.tmp" "$root/bin/$t"

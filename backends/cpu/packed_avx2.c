@@ -68,9 +68,10 @@ AI __m256i scale_pairs_u8(const void *p) {
 
 /* Q5_0, both halves at once (one broadcast serves 16 rows); its 5-bit
  * codes are summed four units at a time. */
-AI __m256i q5_unit(__m256i x, const uint8_t *fifth, int g) {
-    const __m256i hb = load(fifth); /* bit g of each byte -> 0x10 */
-    const __m256i hg = g < 4 ? _mm256_srli_epi16(_mm256_slli_epi16(hb, 4), g) : _mm256_srli_epi16(hb, g - 4);
+AI __m256i q5_unit(__m256i x, __m256i hb, int g) {
+    /* bit g of each byte of hb -> 0x10: one 16-bit shift (the bits it moves
+     * across the byte boundary land outside the mask) */
+    const __m256i hg = g < 4 ? _mm256_slli_epi16(hb, 4 - g) : g > 4 ? _mm256_srli_epi16(hb, g - 4) : hb;
     return _mm256_or_si256(g & 1 ? hi4(x) : lo4(x), _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
 }
 
@@ -85,6 +86,7 @@ AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
         const uint8_t *blk = group + (size_t)b * bb;
         prefetch_block(blk, bb, 0);
         __m256i isum[2][MAX_NC], x0 = _mm256_setzero_si256(), x1 = x0;
+        const __m256i hb0 = load(blk + 32 + 256), hb1 = load(blk + 32 + 256 + 32); /* the fifth bits */
         for (int c = 0; c < NC; c++) isum[0][c] = isum[1][c] = _mm256_setzero_si256();
         for (int g0 = 0; g0 < 8; g0 += 4) {
             __m256i s16[2][MAX_NC];
@@ -94,7 +96,7 @@ AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
                     x0 = load(blk + 32 + 64 * (g >> 1));
                     x1 = load(blk + 32 + 64 * (g >> 1) + 32);
                 }
-                const __m256i w0 = q5_unit(x0, blk + 32 + 256, g), w1 = q5_unit(x1, blk + 32 + 256 + 32, g);
+                const __m256i w0 = q5_unit(x0, hb0, g), w1 = q5_unit(x1, hb1, g);
                 for (int c = 0; c < NC; c++) {
                     const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
                     s16[0][c] = _mm256_add_epi16(s16[0][c], _mm256_maddubs_epi16(w0, av));
