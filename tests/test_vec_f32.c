@@ -100,7 +100,7 @@ static void test_attention_products(void **state) {
         for (int n = 1; n <= N; n += 7) {
             const int hd = hds[h];
             for (int i = 0; i < hd; i++) q[i] = rnd(&seed);
-            ei_scores_f32(q, kt, LD, n, hd, s1);
+            ei_scores_f32(q, 1, 0, kt, LD, n, hd, s1, 0);
             ei_scores_f32_ref(q, kt, LD, n, hd, s2);
             assert_memory_equal(s1, s2, (size_t)n * 4);
             for (int i = 0; i < hd; i++) o1[i] = o2[i] = rnd(&seed);
@@ -108,10 +108,25 @@ static void test_attention_products(void **state) {
             ei_wsum_f32_ref(o2, s1, v, n, hd);
             assert_memory_equal(o1, o2, (size_t)hd * 4);
         }
+    /* several queries at once: each gets its own row of scores, the same bits */
+    {
+        enum { NQ = 5, LDS = N + 3 };
+        static float qm[NQ * HD], sm[NQ * LDS], one[N];
+        for (int h = 0; h < 4; h++)
+            for (int n = 1; n <= N; n += 37) {
+                const int hd = hds[h];
+                for (int i = 0; i < NQ * HD; i++) qm[i] = rnd(&seed);
+                ei_scores_f32(qm, NQ, HD, kt, LD, n, hd, sm, LDS);
+                for (int i = 0; i < NQ; i++) {
+                    ei_scores_f32_ref(qm + i * HD, kt, LD, n, hd, one);
+                    assert_memory_equal(sm + i * LDS, one, (size_t)n * 4);
+                }
+            }
+    }
     /* and they compute what they say */
     const float qq[2] = {1, 2}, kk[2 * 3] = {1, 2, 3, 4, 5, 6}; /* keys (1,4) (2,5) (3,6) */
     float ss[3];
-    ei_scores_f32(qq, kk, 3, 3, 2, ss);
+    ei_scores_f32(qq, 1, 0, kk, 3, 3, 2, ss, 0);
     assert_true(ss[0] == 9.0f && ss[1] == 12.0f && ss[2] == 15.0f);
 }
 

@@ -578,12 +578,12 @@ static void attn_task(void *ctx, int64_t task) {
         if (l >= f && l > hi) hi = l;
     }
     const int n_keys = hi >= lo ? hi - lo + 1 : 0;
-    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + 2 * (size_t)ATTN_KEYS * hd) +
+    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + (2 * (size_t)ATTN_KEYS + 8) * hd) +
                         sizeof(uint16_t) * (size_t)n_keys);
     if (!buf) return; /* cannot happen in practice: the output keeps its old values */
     float *scores = buf, *qs = scores + (size_t)nq * n_keys, *chunk = qs + (size_t)nq * hd;
-    float *kt = chunk + (size_t)ATTN_KEYS * hd; /* the chunk's keys transposed: [hd][ATTN_KEYS] */
-    uint16_t *h16 = (uint16_t *)(kt + (size_t)ATTN_KEYS * hd);
+    float *kt = chunk + (size_t)ATTN_KEYS * hd; /* the chunk's keys transposed: [hd][ld <= ATTN_KEYS + 8] */
+    uint16_t *h16 = (uint16_t *)(kt + (size_t)(ATTN_KEYS + 8) * hd);
     /* An f16 cache is read as llama.cpp reads it: the query is rounded to f16
      * for q.k, and the probabilities to f16 for the sum over values. */
     const bool f16 = j->kv->type == EI_TYPE_F16;
@@ -596,21 +596,25 @@ static void attn_task(void *ctx, int64_t task) {
     for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* scores */
         const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
         attn_load(j, j->kv->k, kvh, c0, c1, chunk);
-        const int ld = c1 - c0; /* compact rows: no 4 KiB strides between them */
-        for (int tb = 0; tb < ld; tb += 16) { /* 16 keys at a time: their rows stay in L1 */
-            const int te = tb + 16 < ld ? tb + 16 : ld;
+        /* rows of the transposed keys an odd multiple of 32 bytes apart, so
+         * that a block of keys (one 32-byte piece of each of hd rows) spreads
+         * over L1's sets instead of sharing two of them */
+        int ld = (c1 - c0 + 7) & ~7;
+        if (!((ld / 8) & 1)) ld += 8;
+        for (int tb = 0; tb < c1 - c0; tb += 16) { /* 16 keys at a time: their rows stay in L1 */
+            const int te = tb + 16 < c1 - c0 ? tb + 16 : c1 - c0;
             for (int d = 0; d < hd; d++)
                 for (int t = tb; t < te; t++) kt[(size_t)d * ld + t] = chunk[(size_t)t * hd + d];
         }
+        /* every query against every key of the chunk (a query's keys outside
+         * its range are not used below): each block of keys is read once */
+        ei_scores_f32(qs, nq, hd, kt, ld, c1 - c0, hd, scores + (c0 - lo), n_keys);
         for (int r = r0; r < r1; r++) {
             int f, l;
             attn_range(j, r, &f, &l);
             const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
-            if (t1 <= t0) continue;
             for (int k = 0; k < nh; k++) {
-                const int qi = (r - r0) * nh + k;
-                float *sc = scores + (size_t)qi * n_keys - lo;
-                ei_scores_f32(qs + (size_t)qi * hd, kt + (t0 - c0), ld, t1 - t0, hd, sc + t0);
+                float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
                 for (int t = t0; t < t1; t++) {
                     float s = sc[t] * p->scale;
                     if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);

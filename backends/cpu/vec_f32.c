@@ -68,10 +68,11 @@ T512 static __m512 scores16(const float *q, const float *kt, int64_t ld, int hd,
     return sum;
 }
 
-T512 static void scores_avx512(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
-    for (int64_t t = 0; t < n; t += 16) {
+T512 static void scores_avx512(const float *q, int nq, int64_t ldq, const float *kt, int64_t ld, int64_t n, int hd,
+                               float *s, int64_t lds) {
+    for (int64_t t = 0; t < n; t += 16) { /* a block of keys, from L1, for every query */
         const __mmask16 m = n - t >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
-        _mm512_mask_storeu_ps(s + t, m, scores16(q, kt + t, ld, hd, m));
+        for (int i = 0; i < nq; i++) _mm512_mask_storeu_ps(s + i * lds + t, m, scores16(q + i * ldq, kt + t, ld, hd, m));
     }
 }
 
@@ -117,29 +118,31 @@ __attribute__((target("avx2"))) static __m256i mask8(int64_t left) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(left >= 8 ? 8 : (int)left), idx);
 }
 
-__attribute__((target("avx2"))) static void scores_avx2(const float *q, const float *kt, int64_t ld, int64_t n, int hd,
-                                                         float *s) {
-    for (int64_t t = 0; t < n; t += 8) {
+__attribute__((target("avx2"))) static void scores_avx2(const float *q, int nq, int64_t ldq, const float *kt,
+                                                         int64_t ld, int64_t n, int hd, float *s, int64_t lds) {
+    for (int64_t t = 0; t < n; t += 8) { /* a block of keys, from L1, for every query */
         const __m256i m = mask8(n - t);
-        _mm256_maskstore_ps(s + t, m, scores8(q, kt + t, ld, hd, m));
+        for (int i = 0; i < nq; i++) _mm256_maskstore_ps(s + i * lds + t, m, scores8(q + i * ldq, kt + t, ld, hd, m));
     }
 }
 
+/* up to eight registers of dimensions kept over all keys: eight independent
+ * chains of adds keep both add pipes busy (four left them waiting on latency) */
 __attribute__((target("avx2"))) static void wsum_avx2(float *out, const float *w, const float *v, int64_t n, int hd) {
-    for (int i = 0; i < hd; i += 32) { /* up to four registers of dimensions kept over all keys */
-        __m256i m[4];
-        __m256 a[4];
-        for (int r = 0; r < 4; r++) {
+    for (int i = 0; i < hd; i += 64) {
+        __m256i m[8];
+        __m256 a[8];
+        for (int r = 0; r < 8; r++) {
             m[r] = mask8(hd - i - 8 * r > 0 ? hd - i - 8 * r : 0);
             a[r] = _mm256_maskload_ps(out + i + 8 * r, m[r]);
         }
         for (int64_t t = 0; t < n; t++) {
             const __m256 wt = _mm256_set1_ps(w[t]);
             const float *vt = v + (size_t)t * hd + i;
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 8; r++)
                 a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(wt, _mm256_maskload_ps(vt + 8 * r, m[r])));
         }
-        for (int r = 0; r < 4; r++) _mm256_maskstore_ps(out + i + 8 * r, m[r], a[r]);
+        for (int r = 0; r < 8; r++) _mm256_maskstore_ps(out + i + 8 * r, m[r], a[r]);
     }
 }
 
@@ -337,18 +340,19 @@ void ei_axpy_f32(float *y, const float *x, float w, int64_t n) {
     ei_axpy_f32_ref(y, x, w, n);
 }
 
-void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s) {
+void ei_scores_f32(const float *q, int nq, int64_t ldq, const float *kt, int64_t ld, int64_t n, int hd, float *s,
+                   int64_t lds) {
 #if defined(__x86_64__)
     if (use_avx512()) {
-        scores_avx512(q, kt, ld, n, hd, s);
+        scores_avx512(q, nq, ldq, kt, ld, n, hd, s, lds);
         return;
     }
     if (use_avx2()) {
-        scores_avx2(q, kt, ld, n, hd, s);
+        scores_avx2(q, nq, ldq, kt, ld, n, hd, s, lds);
         return;
     }
 #endif
-    ei_scores_f32_ref(q, kt, ld, n, hd, s);
+    for (int i = 0; i < nq; i++) ei_scores_f32_ref(q + i * ldq, kt, ld, n, hd, s + i * lds);
 }
 
 void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd) {

@@ -16,16 +16,20 @@ float ei_dot_f32(const float *a, const float *b, int64_t n);
 /* y[i] += w * x[i] */
 void ei_axpy_f32(float *y, const float *x, float w, int64_t n);
 
-/* Attention's two products, one query against a chunk of n keys, with no
- * fused multiply-add, so vector lanes over keys or over dimensions give the
+/* Attention's two products against a chunk of n keys, with no fused
+ * multiply-add, so vector lanes over keys or over dimensions give the
  * portable bits:
- *   s[t] = sum over d of q[d] * kt[d * ld + t]   (kt: the keys transposed, hd rows of ld),
+ *   s[i * lds + t] = sum over d of q[i * ldq + d] * kt[d * ld + t]
+ *          for nq queries (each block of keys is read once for all of them;
+ *          kt: the keys transposed, hd rows of ld floats: make ld an odd
+ *          multiple of 8 so that the rows do not share L1 sets),
  *          summed in ei_dot_f32's order, so s[t] is ei_dot_f32(q, key t):
  *          the prompt path (transposed keys) and generation (ei_scores_f16
  *          on the cache's rows) give the same bits, and a prompt decoded in
  *          one batch leaves the logits of the same tokens decoded one by one
  *   out[i] += sum over t of w[t] * v[t * hd + i] (v: n rows of hd), in order t = 0, 1, ... */
-void ei_scores_f32(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
+void ei_scores_f32(const float *q, int nq, int64_t ldq, const float *kt, int64_t ld, int64_t n, int hd, float *s,
+                   int64_t lds);
 void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd);
 
 /* The same as ei_dot_f32 and ei_axpy_f32 with the second vector given as
