@@ -249,6 +249,53 @@ static void test_unpack(void **state) {
     }
 }
 
+/* Products sharing one input (Q, K, V; gate, up) give the bits of the
+ * products one by one: K-quants mixed (one activation format), 32-blocks
+ * mixed (Q4_0, Q5_0, Q8_0 share Q8_0), and a mix that cannot share
+ * (Q4_0 with Q4_1: Q8_0 and Q8_1). */
+static void test_matmul_shared(void **state) {
+    (void)state;
+    const ei_type sets[][3] = {{EI_TYPE_Q4_K, EI_TYPE_Q6_K, EI_TYPE_Q4_K},
+                               {EI_TYPE_Q4_0, EI_TYPE_Q5_0, EI_TYPE_Q8_0},
+                               {EI_TYPE_Q4_0, EI_TYPE_Q4_1, EI_TYPE_Q4_0}};
+    const int outs[3] = {48, 16, 32};
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        const int64_t n = sets[k][0] == EI_TYPE_Q4_K ? 512 : 96;
+        uint64_t seed = 1234 + k;
+        ei_backend *be;
+        assert_int_equal(ei_cpu_backend_new(2, &be), EI_OK);
+        void *w[3];
+        ei_tensor t[3];
+        const ei_tensor *ts[3];
+        float *ys[3], *y1[3];
+        float *x = malloc(sizeof(float) * (size_t)n * 9);
+        gaussian(&seed, x, n * 9, 1.0f);
+        for (int i = 0; i < 3; i++) {
+            w[i] = make_weights(sets[k][i], n, outs[i], &seed);
+            t[i] = (ei_tensor){"w", sets[k][i], {n, outs[i], 1, 1}, w[i], be, NULL};
+            assert_int_equal(be->ops->prepare_weight(be, &t[i], false), EI_OK);
+            ts[i] = &t[i];
+            ys[i] = malloc(sizeof(float) * (size_t)outs[i] * 9);
+            y1[i] = malloc(sizeof(float) * (size_t)outs[i] * 9);
+        }
+        for (int rows = 1; rows <= 9; rows += 4) {
+            be->ops->matmul_shared(be, ts, 3, x, rows, ys);
+            for (int i = 0; i < 3; i++) {
+                be->ops->matmul(be, ts[i], x, rows, y1[i]);
+                assert_memory_equal(ys[i], y1[i], sizeof(float) * (size_t)outs[i] * rows);
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            be->ops->release_weight(be, &t[i]);
+            free(w[i]);
+            free(ys[i]);
+            free(y1[i]);
+        }
+        free(x);
+        be->ops->free(be);
+    }
+}
+
 /* The backend with packed weights: thread count and batch size do not
  * change an output's bits; the result is close to the unpacked path. */
 static void test_matmul(void **state) {
@@ -302,6 +349,7 @@ int main(void) {
         cmocka_unit_test(test_kernels),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_unpack),
+        cmocka_unit_test(test_matmul_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,64 +229,96 @@ static void cpu_release_weight(ei_backend *be, ei_tensor *t) {
     t->packed = NULL;
 }
 
-typedef struct packed_job {
+/* One of the matrices of a packed product (several when they read the
+ * same input: Q, K and V; gate and up). Its tasks are numbered from
+ * first_task on. */
+typedef struct packed_mat {
     const ei_tensor *w;
-    const float *x;
-    char *a;
-    size_t a_stride, group_bytes;
     float *y;
-    int rows;
-    int64_t chunk;    /* groups per task */
-    int64_t n_chunks; /* group chunks per block of activation rows */
     ei_pack_kernel_fn kernel;
+    size_t group_bytes;
+    int64_t chunk;      /* groups per task */
+    int64_t n_chunks;   /* group chunks per block of activation rows */
+    int64_t first_task;
+} packed_mat;
+
+#define MAX_SHARED 3 /* matrices that share one quantized input */
+
+typedef struct packed_job {
+    const float *x;
+    char *a; /* (rows, a_stride bytes) the input quantized once for every matrix */
+    size_t a_stride;
+    int rows;
+    int64_t n;        /* input width */
+    ei_type w_type;   /* the first matrix's type (they share the activation format) */
     ei_act_quantize_fn quantize;
+    int n_mats;
+    packed_mat mats[MAX_SHARED];
 } packed_job;
 
 static void packed_quantize_task(void *ctx, int64_t r) {
     const packed_job *j = ctx;
     char *row = j->a + (size_t)r * j->a_stride;
-    j->quantize(j->x + (size_t)r * j->w->ne[0], row, j->w->ne[0]);
-    ei_pack_act_finish(j->w->type, row, j->w->ne[0]);
+    j->quantize(j->x + (size_t)r * j->n, row, j->n);
+    ei_pack_act_finish(j->w_type, row, j->n);
 }
 
 static void packed_task(void *ctx, int64_t task) {
     const packed_job *j = ctx;
-    const int64_t n = j->w->ne[0], n_out = j->w->ne[1], n_groups = n_out / PACK_ROWS;
-    const int64_t chunk = task % j->n_chunks, block = task / j->n_chunks;
-    const int64_t g0 = chunk * j->chunk, g1 = g0 + j->chunk < n_groups ? g0 + j->chunk : n_groups;
+    int i = 0;
+    while (i + 1 < j->n_mats && task >= j->mats[i + 1].first_task) i++;
+    const packed_mat *mt = &j->mats[i];
+    task -= mt->first_task;
+    const int64_t n_out = mt->w->ne[1], n_groups = n_out / PACK_ROWS;
+    const int64_t chunk = task % mt->n_chunks, block = task / mt->n_chunks;
+    const int64_t g0 = chunk * mt->chunk, g1 = g0 + mt->chunk < n_groups ? g0 + mt->chunk : n_groups;
     const int r0 = (int)(block * PACKED_COLS), r1 = r0 + PACKED_COLS < j->rows ? r0 + PACKED_COLS : j->rows;
     for (int64_t g = g0; g < g1; g++)
         for (int r = r0; r < r1; r += PACK_COLS) {
             const int nc = r1 - r < PACK_COLS ? r1 - r : PACK_COLS;
-            j->kernel(n, (const char *)j->w->packed + (size_t)g * j->group_bytes, j->a + (size_t)r * j->a_stride,
-                      j->a_stride, nc, j->y + (size_t)r * n_out + g * PACK_ROWS, (size_t)n_out);
+            mt->kernel(j->n, (const char *)mt->w->packed + (size_t)g * mt->group_bytes, j->a + (size_t)r * j->a_stride,
+                       j->a_stride, nc, mt->y + (size_t)r * n_out + g * PACK_ROWS, (size_t)n_out);
         }
 }
 
-/* false if it cannot run (no memory): the caller takes the plain path */
-static bool packed_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
-    const ei_type act = ei_pack_act_type(w->type);
-    packed_job j = {.w = w, .x = x, .y = y, .rows = rows};
-    j.kernel = ei_pack_kernel_selected(w->type);
+/* y[i] = x w[i]^T for n_w packed matrices of one input width whose types
+ * share an activation format: the input is quantized once, and all the
+ * products are one pool run (two barriers in all instead of two each).
+ * False if it cannot run (no memory): the caller takes the plain path. */
+static bool packed_matmul(ei_backend *be, const ei_tensor *const *ws, int n_w, const float *x, int rows,
+                          float *const *ys) {
+    const ei_type act = ei_pack_act_type(ws[0]->type);
+    packed_job j = {.x = x, .rows = rows, .n = ws[0]->ne[0], .w_type = ws[0]->type, .n_mats = n_w};
     j.quantize = ei_vec_dot_selected()->quantize[act];
-    j.a_stride = ei_pack_act_row_bytes(w->type, w->ne[0]);
-    j.group_bytes = ei_pack_bytes(w->type, w->ne[0], PACK_ROWS);
-    if (!j.kernel || !j.quantize || !j.a_stride || (size_t)rows > SIZE_MAX / j.a_stride) return false;
+    j.a_stride = ei_pack_act_row_bytes(ws[0]->type, j.n);
+    if (!j.quantize || !j.a_stride || (size_t)rows > SIZE_MAX / j.a_stride) return false;
+    const int64_t n_blocks = (rows + PACKED_COLS - 1) / PACKED_COLS;
+    int64_t n_tasks = 0;
+    for (int i = 0; i < n_w; i++) {
+        packed_mat *mt = &j.mats[i];
+        const ei_tensor *w = ws[i];
+        const int64_t n_groups = w->ne[1] / PACK_ROWS;
+        mt->w = w;
+        mt->y = ys[i];
+        mt->kernel = ei_pack_kernel_selected(w->type);
+        mt->group_bytes = ei_pack_bytes(w->type, w->ne[0], PACK_ROWS);
+        if (!mt->kernel) return false;
+        mt->chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), PACKED_CHUNK, 1) : PACKED_CHUNK;
+        mt->n_chunks = (n_groups + mt->chunk - 1) / mt->chunk;
+        mt->first_task = n_tasks;
+        n_tasks += n_blocks * mt->n_chunks;
+    }
     j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
     if (!j.a) return false;
-    const int64_t n_groups = w->ne[1] / PACK_ROWS;
-    j.chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), PACKED_CHUNK, 1) : PACKED_CHUNK;
-    j.n_chunks = (n_groups + j.chunk - 1) / j.chunk;
     ei_pool_run(pool_of(be), rows, packed_quantize_task, &j);
-    const int64_t n_blocks = (rows + PACKED_COLS - 1) / PACKED_COLS;
-    ei_pool_run(pool_of(be), n_blocks * j.n_chunks, packed_task, &j);
+    ei_pool_run(pool_of(be), n_tasks, packed_task, &j);
     free(j.a);
     return true;
 }
 
 static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y) {
     if (rows <= 0 || w->ne[1] <= 0) return;
-    if (w->packed && packed_matmul(be, w, x, rows, y)) return;
+    if (w->packed && packed_matmul(be, &w, 1, x, rows, &y)) return;
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     const ei_type act = ei_vec_dot_act_type(w->type);
     matmul_job j = {.w = w, .x = x, .y = y, .rows = rows, .w_row_bytes = ei_type_row_bytes(w->type, w->ne[0])};
@@ -309,6 +341,20 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     const int64_t n_groups = (rows + MATMUL_GROUP - 1) / MATMUL_GROUP;
     ei_pool_run(pool_of(be), n_groups * n_chunks, matmul_task, &j);
     free(j.a);
+}
+
+/* Products that read the same input: one quantization and one pool run
+ * when every matrix is packed with the same activation format (Q, K, V of
+ * a K-quant model may mix Q4_K and Q6_K: both take Q8_K), else one
+ * product after another. The same bits either way. */
+static void cpu_matmul_shared(ei_backend *be, const ei_tensor *const *ws, int n_w, const float *x, int rows,
+                              float *const *ys) {
+    bool shared = n_w <= MAX_SHARED && rows > 0;
+    for (int i = 0; i < n_w && shared; i++)
+        shared = ws[i]->packed && ws[i]->ne[1] > 0 && ws[i]->ne[0] == ws[0]->ne[0] &&
+                 ei_pack_act_type(ws[i]->type) == ei_pack_act_type(ws[0]->type);
+    if (shared && packed_matmul(be, ws, n_w, x, rows, ys)) return;
+    for (int i = 0; i < n_w; i++) cpu_matmul(be, ws[i], x, rows, ys[i]);
 }
 
 /* ---- element-wise and row ops ------------------------------------------- */
@@ -720,6 +766,7 @@ static const ei_backend_ops cpu_ops = {
     .prepare_weight = cpu_prepare_weight,
     .release_weight = cpu_release_weight,
     .get_rows = cpu_get_rows,
+    .matmul_shared = cpu_matmul_shared,
     .matmul = cpu_matmul,
     .rms_norm = cpu_rms_norm,
     .add = cpu_add,

@@ -102,6 +102,10 @@ typedef struct ei_backend_ops {
     void (*get_rows)(ei_backend *be, const ei_tensor *w, const int32_t *ids, int n, float *out);
     /* y[r][o] = sum_i x[r][i] * w[o][i]  (x: [rows][w.ne0], y: [rows][w.ne1]) */
     void (*matmul)(ei_backend *be, const ei_tensor *w, const float *x, int rows, float *y);
+    /* ys[i] = matmul of ws[i] for n_w matrices reading the same x (Q, K, V;
+     * gate, up): a backend may prepare x once for all of them */
+    void (*matmul_shared)(ei_backend *be, const ei_tensor *const *ws, int n_w, const float *x, int rows,
+                          float *const *ys);
     /* y[r] = x[r] / rms(x[r]) * w (w may be NULL), rows of n elements; y may be x */
     void (*rms_norm)(ei_backend *be, const float *x, const float *w, int rows, int n, float eps, float *y);
     /* y = a + b, n elements; y may alias a or b */

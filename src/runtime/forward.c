@@ -74,9 +74,9 @@ ei_status ei_forward(ei_context *ctx, ei_context *const *owners, const int32_t *
 
         /* ---- attention ---- */
         op->rms_norm(be, ctx->x, L->attn_norm, n, e, c->norm_eps, ctx->xb);
-        op->matmul(be, &L->wq, ctx->xb, n, ctx->q);
-        op->matmul(be, &L->wk, ctx->xb, n, ctx->k);
-        op->matmul(be, &L->wv, ctx->xb, n, ctx->v);
+        const ei_tensor *qkv[] = {&L->wq, &L->wk, &L->wv};
+        float *const qkv_out[] = {ctx->q, ctx->k, ctx->v};
+        op->matmul_shared(be, qkv, 3, ctx->xb, n, qkv_out);
         if (L->bq) {
             op->add_bias(be, ctx->q, L->bq, n, wq);
             op->add_bias(be, ctx->k, L->bk, n, wkv);
@@ -104,8 +104,9 @@ ei_status ei_forward(ei_context *ctx, ei_context *const *owners, const int32_t *
 
         /* ---- feed-forward ---- */
         op->rms_norm(be, ctx->x, L->ffn_norm, n, e, c->norm_eps, ctx->xb);
-        op->matmul(be, &L->ffn_gate, ctx->xb, n, ctx->hb);
-        op->matmul(be, &L->ffn_up, ctx->xb, n, ctx->hb2);
+        const ei_tensor *gate_up[] = {&L->ffn_gate, &L->ffn_up};
+        float *const gate_up_out[] = {ctx->hb, ctx->hb2};
+        op->matmul_shared(be, gate_up, 2, ctx->xb, n, gate_up_out);
         op->glu(be, ctx->hb, ctx->hb2, (int64_t)n * c->n_ff, c->act, ctx->hb);
         op->matmul(be, &L->ffn_down, ctx->hb, n, ctx->xb);
         if (L->post_ffn_norm) op->rms_norm(be, ctx->xb, L->post_ffn_norm, n, e, c->norm_eps, ctx->xb);
