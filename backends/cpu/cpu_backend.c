@@ -419,14 +419,31 @@ static float gelu_like_ggml(float x) {
     return gelu_table[ei_fp32_to_fp16(x)];
 }
 
-static void cpu_glu(ei_backend *be, const float *gate, const float *up, int64_t n, ei_act act, float *y) {
-    (void)be;
-    if (act != EI_ACT_SILU) pthread_once(&gelu_once, gelu_table_init);
-    for (int64_t i = 0; i < n; i++) {
-        float g = gate[i];
-        float a = act == EI_ACT_SILU ? g / (1.0f + expf(-g)) : gelu_like_ggml(g);
-        y[i] = a * up[i];
+/* Element-wise work big enough to share (a prompt's or a batch's rows) is
+ * split into tasks of this many elements; less runs on the calling thread. */
+#define ELEMENT_CHUNK 4096
+
+typedef struct glu_job {
+    const float *gate, *up;
+    float *y;
+    int64_t n;
+    ei_act act;
+} glu_job;
+
+static void glu_task(void *ctx, int64_t t) {
+    const glu_job *j = ctx;
+    const int64_t i1 = (t + 1) * ELEMENT_CHUNK < j->n ? (t + 1) * ELEMENT_CHUNK : j->n;
+    for (int64_t i = t * ELEMENT_CHUNK; i < i1; i++) {
+        float g = j->gate[i];
+        float a = j->act == EI_ACT_SILU ? g / (1.0f + expf(-g)) : gelu_like_ggml(g);
+        j->y[i] = a * j->up[i];
     }
+}
+
+static void cpu_glu(ei_backend *be, const float *gate, const float *up, int64_t n, ei_act act, float *y) {
+    if (act != EI_ACT_SILU) pthread_once(&gelu_once, gelu_table_init);
+    glu_job j = {gate, up, y, n, act};
+    ei_pool_run(pool_of(be), (n + ELEMENT_CHUNK - 1) / ELEMENT_CHUNK, glu_task, &j);
 }
 
 /* ---- RoPE (with linear, YaRN and per-frequency scaling) ------------------ */
@@ -455,35 +472,53 @@ static void rope_cos_sin(const ei_rope_params *p, float theta_extrap, int i0, co
     *s = sinf(theta) * mscale;
 }
 
-static void cpu_rope(ei_backend *be, float *x, int rows, int n_head, int head_dim, const int32_t *pos,
-                     const ei_rope_params *p) {
-    (void)be;
-    int n_rot = p->n_rot;
-    float corr[2] = {0, 0};
-    if (p->ext_factor != 0.0f) {
-        float lo = floorf(yarn_corr_dim(n_rot, p->n_ctx_orig, p->beta_fast, p->freq_base));
-        float hi = ceilf(yarn_corr_dim(n_rot, p->n_ctx_orig, p->beta_slow, p->freq_base));
-        corr[0] = fmaxf(0, lo);
-        corr[1] = fminf((float)(n_rot - 1), hi);
+typedef struct rope_job {
+    float *x;
+    int rows, n_head, head_dim;
+    const int32_t *pos;
+    const ei_rope_params *p;
+    float corr[2], theta_scale;
+} rope_job;
+
+/* one row: the angles of its position once, then every head rotated */
+static void rope_row(void *ctx, int64_t r) {
+    const rope_job *j = ctx;
+    const ei_rope_params *p = j->p;
+    const int n_rot = p->n_rot;
+    float cs[1 << 12]; /* cos, sin of the n_rot / 2 frequencies (n_rot <= head_dim <= 4096, checked at load) */
+    float theta = (float)j->pos[r];
+    for (int i0 = 0; i0 < n_rot; i0 += 2) {
+        float ff = p->freq_factors ? p->freq_factors[i0 / 2] : 1.0f;
+        rope_cos_sin(p, theta / ff, i0, j->corr, &cs[i0], &cs[i0 + 1]);
+        theta *= j->theta_scale;
     }
-    const float theta_scale = powf(p->freq_base, -2.0f / n_rot);
-    for (int r = 0; r < rows; r++) {
-        for (int h = 0; h < n_head; h++) {
-            float *v = x + ((size_t)r * n_head + h) * head_dim;
-            float theta = (float)pos[r];
-            for (int i0 = 0; i0 < n_rot; i0 += 2) {
-                float ff = p->freq_factors ? p->freq_factors[i0 / 2] : 1.0f;
-                float c, s;
-                rope_cos_sin(p, theta / ff, i0, corr, &c, &s);
-                theta *= theta_scale;
-                int a = p->mode == EI_ROPE_NEOX ? i0 / 2 : i0;
-                int b = p->mode == EI_ROPE_NEOX ? i0 / 2 + n_rot / 2 : i0 + 1;
-                float x0 = v[a], x1 = v[b];
-                v[a] = x0 * c - x1 * s;
-                v[b] = x0 * s + x1 * c;
-            }
+    for (int h = 0; h < j->n_head; h++) {
+        float *v = j->x + ((size_t)r * j->n_head + h) * j->head_dim;
+        for (int i0 = 0; i0 < n_rot; i0 += 2) {
+            const float c = cs[i0], sn = cs[i0 + 1];
+            int a = p->mode == EI_ROPE_NEOX ? i0 / 2 : i0;
+            int b = p->mode == EI_ROPE_NEOX ? i0 / 2 + n_rot / 2 : i0 + 1;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * c - x1 * sn;
+            v[b] = x0 * sn + x1 * c;
         }
     }
+}
+
+static void cpu_rope(ei_backend *be, float *x, int rows, int n_head, int head_dim, const int32_t *pos,
+                     const ei_rope_params *p) {
+    rope_job j = {x, rows, n_head, head_dim, pos, p, {0, 0}, powf(p->freq_base, -2.0f / p->n_rot)};
+    if (p->ext_factor != 0.0f) {
+        float lo = floorf(yarn_corr_dim(p->n_rot, p->n_ctx_orig, p->beta_fast, p->freq_base));
+        float hi = ceilf(yarn_corr_dim(p->n_rot, p->n_ctx_orig, p->beta_slow, p->freq_base));
+        j.corr[0] = fmaxf(0, lo);
+        j.corr[1] = fminf((float)(p->n_rot - 1), hi);
+    }
+    if ((int64_t)rows * n_head * head_dim < 2 * ELEMENT_CHUNK) {
+        for (int r = 0; r < rows; r++) rope_row(&j, r);
+        return;
+    }
+    ei_pool_run(pool_of(be), rows, rope_row, &j);
 }
 
 /* ---- KV cache and attention --------------------------------------------- */
