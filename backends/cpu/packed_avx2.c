@@ -17,11 +17,11 @@
  * canonical ones of packed.h, lane by lane: the reference's bits.
  *
  * Each weight register is unpacked once and serves up to four activation
- * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q5_0, Q8_0,
+ * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q8_0, and Q5_0
  * and Q4_K up to 3 columns, take both halves in one pass, so each
  * activation broadcast serves all 16 rows; Q6_K, whose unpacked halves
- * would not fit the 16 registers together, and Q4_K for 4 columns (its
- * accumulators would spill) take one half per pass.
+ * would not fit the 16 registers together, and Q5_0 and Q4_K for 4
+ * columns (their accumulators would spill) take one half per pass.
  */
 #include "backends/cpu/packed.h"
 
@@ -67,8 +67,8 @@ AI __m256i scale_pairs_u8(const void *p) {
 
 /* ---- Q4_0, Q4_1, Q5_0 and Q8_0 against Q8_0 / Q8_1 --------------------------------------- */
 
-/* Q5_0, both halves at once (one broadcast serves 16 rows); its 5-bit
- * codes are summed four units at a time. */
+/* Q5_0 up to 3 columns, both halves at once (one broadcast serves 16
+ * rows); its 5-bit codes are summed four units at a time. */
 AI __m256i q5_unit(__m256i x, __m256i hb, int g) {
     /* bit g of each byte of hb -> 0x10: one 16-bit shift (the bits it moves
      * across the byte boundary land outside the mask) */
@@ -119,6 +119,46 @@ AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
     }
     for (int h = 0; h < 2; h++)
         for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
+}
+
+/* Q5_0 for 4 columns, one half of 8 rows per pass: group_q5_0's two halves
+ * need 24 accumulators (float, 32-bit and 16-bit sums) and spill. Its own
+ * function: group_q4_K's way (the halves as parameters) did not pay here. */
+AI void half_q5_0(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q5_0);
+    const int64_t nb = n / 32;
+    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, n);
+    __m256 acc[MAX_NC];
+    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, h);
+        __m256i isum[MAX_NC], x = _mm256_setzero_si256();
+        const __m256i hb = load(blk + 32 + 256 + 32 * h); /* the fifth bits */
+        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
+        for (int g0 = 0; g0 < 8; g0 += 4) {
+            __m256i s16[MAX_NC];
+            for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
+            for (int g = g0; g < g0 + 4; g++) {
+                if (!(g & 1)) x = load(blk + 32 + 64 * (g >> 1) + 32 * h);
+                const __m256i w = q5_unit(x, hb, g);
+                for (int c = 0; c < NC; c++) {
+                    const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
+                    s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(w, av));
+                }
+            }
+            for (int c = 0; c < NC; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], ones16()));
+        }
+        const __m256 dw = f16x8(blk + 16 * h);
+        for (int c = 0; c < NC; c++) {
+            const char *row = a + (size_t)c * as;
+            const __m256i is = _mm256_add_epi32(isum[c], _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
+            const float da = ((const float *)(row + l.ds))[2 * b];
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(is), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
 }
 
 /* Q4_0 and Q4_1, both halves at once: each activation broadcast serves the
@@ -337,19 +377,21 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
     }
 
 #define HALVES(call) for (int h = 0; h < 2; h++) call
-/* Q4_K: both halves per pass up to 3 columns (one broadcast serves 16 rows),
- * one half per pass for 4, whose three sets of accumulators (float, 32-bit
- * and 16-bit sums of 16 rows) would not fit the 16 registers:
- * tests/microbench/packed_bench.c Q4_K, 2048 x 768, 4 columns: 21.2 instead
- * of 22.7 us per column (3 columns: 23.5 against 22.2, so both halves). The
- * same split did not pay for Q5_0 (26 against 25 us). */
+/* Q4_K and Q5_0: both halves per pass up to 3 columns (one broadcast serves
+ * 16 rows), one half per pass for 4, whose three sets of accumulators
+ * (float, 32-bit and 16-bit sums of 16 rows) would not fit the 16
+ * registers: tests/microbench/packed_bench.c, 4 columns, best of four runs:
+ * Q4_K 2048 x 768 21.2 instead of 22.7 us per column (3 columns: 23.5
+ * against 22.2, so both halves), Q5_0 2048 x 640 21.4 instead of 25.6. */
 #define BY_COLS(fn, NC)                                                                                            \
     if (NC < 4) fn(n, g, 0, 2, a, as, NC, y, ys);                                                              \
     else HALVES(fn(n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
-#define CALL_Q50(NC) group_q5_0(n, g, a, as, NC, y, ys)
+#define CALL_Q50(NC)                                                                                           \
+    if (NC < 4) group_q5_0(n, g, a, as, NC, y, ys);                                                            \
+    else HALVES(half_q5_0(n, g, h, a, as, NC, y, ys))
 #define CALL_Q4K(NC) BY_COLS(group_q4_K, NC)
 #define CALL_Q6K(NC) HALVES(half_q6_K(n, g, h, a, as, NC, y, ys))
 TILE_FNS(avx2_q8_0, CALL_Q80)
