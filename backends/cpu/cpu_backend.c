@@ -65,9 +65,10 @@ static void dequantize_row(ei_type type, const void *src, float *dst, int64_t n)
 /* ---- get_rows ----------------------------------------------------------- */
 
 /* A packed matrix (a tied embedding that is also the output head) is read
- * from its packed copy: its file pages were given back at load, and
- * touching them again would map them back, 64 KiB around each row (the
- * kernel's fault-around), most of the matrix over a long prompt. */
+ * from its packed copy: its file pages were given back at load, and a read
+ * through the mapping would map back the page cache's whole folio around
+ * each row (up to 2 MiB on ext4 with large folios), most of the matrix over
+ * a long prompt. */
 static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids, int n, float *out) {
     (void)be;
     size_t rb = ei_type_row_bytes(w->type, w->ne[0]);

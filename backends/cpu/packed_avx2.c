@@ -383,16 +383,15 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
  * registers: tests/microbench/packed_bench.c, 4 columns, best of four runs:
  * Q4_K 2048 x 768 21.2 instead of 22.7 us per column (3 columns: 23.5
  * against 22.2, so both halves), Q5_0 2048 x 640 21.4 instead of 25.6. */
-#define BY_COLS(fn, NC)                                                                                            \
-    if (NC < 4) fn(n, g, 0, 2, a, as, NC, y, ys);                                                              \
-    else HALVES(fn(n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
 #define CALL_Q50(NC)                                                                                           \
     if (NC < 4) group_q5_0(n, g, a, as, NC, y, ys);                                                            \
     else HALVES(half_q5_0(n, g, h, a, as, NC, y, ys))
-#define CALL_Q4K(NC) BY_COLS(group_q4_K, NC)
+#define CALL_Q4K(NC)                                                                                           \
+    if (NC < 4) group_q4_K(n, g, 0, 2, a, as, NC, y, ys);                                                      \
+    else HALVES(group_q4_K(n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q6K(NC) HALVES(half_q6_K(n, g, h, a, as, NC, y, ys))
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)

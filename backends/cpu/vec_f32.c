@@ -223,25 +223,34 @@ static inline __attribute__((always_inline, target("avx2"))) __m128 hsum8_tree_x
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-/* s[t] = dot_avx2(q, k + t * hd, hd) for n packed f32 rows, four keys at a
- * time (four independent chains, each key's sum operation for operation
- * dot_avx2's); hd a multiple of 8 */
-__attribute__((target("avx2"))) static void scores_rows_avx2(const float *q, const float *k, int64_t n, int hd,
-                                                              float *s) {
+/* eight values of a row: f16 converted (exactly) or f32 */
+static inline __attribute__((always_inline, target("avx2,f16c"))) __m256 load_row8(const char *row, int i, int f16) {
+    return f16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + i)))
+               : _mm256_loadu_ps((const float *)row + i);
+}
+
+/* s[t] = the dot product of q with row t (n rows of hd values, stride bytes
+ * apart, f16 or f32), four keys at a time: four independent chains, each
+ * key's sum operation for operation dot_avx2's; hd a multiple of 8 */
+static inline __attribute__((always_inline, target("avx2,f16c"))) void
+scores_rows_avx2(const float *q, const char *rows, size_t stride, int64_t n, int hd, float *s, int f16) {
     int64_t t = 0;
     for (; t + 4 <= n; t += 4) {
-        const float *k0 = k + (size_t)t * hd, *k1 = k0 + hd, *k2 = k1 + hd, *k3 = k2 + hd;
+        const char *k0 = rows + (size_t)t * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0; i < hd; i += 8) {
             const __m256 qi = _mm256_loadu_ps(q + i);
-            a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_loadu_ps(k0 + i)));
-            a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_loadu_ps(k1 + i)));
-            a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_loadu_ps(k2 + i)));
-            a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_loadu_ps(k3 + i)));
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, load_row8(k0, i, f16)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, load_row8(k1, i, f16)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, load_row8(k2, i, f16)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, load_row8(k3, i, f16)));
         }
         _mm_storeu_ps(s + t, hsum8_tree_x4(a0, a1, a2, a3));
     }
-    for (; t < n; t++) s[t] = dot_avx2(q, k + (size_t)t * hd, hd);
+    for (; t < n; t++) {
+        const char *k = rows + (size_t)t * stride;
+        s[t] = f16 ? dot_f16_avx2(q, (const uint16_t *)k, hd) : dot_avx2(q, (const float *)k, hd);
+    }
 }
 
 __attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q, int nq, const char *rows,
@@ -254,23 +263,7 @@ __attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q,
         return;
     }
     if (nq == 1) { /* nothing to share: convert as the rows are read */
-        int64_t t = 0;
-        for (; t + 4 <= n; t += 4) {
-            const uint16_t *k0 = (const uint16_t *)(rows + (size_t)t * stride);
-            const uint16_t *k1 = (const uint16_t *)((const char *)k0 + stride);
-            const uint16_t *k2 = (const uint16_t *)((const char *)k1 + stride);
-            const uint16_t *k3 = (const uint16_t *)((const char *)k2 + stride);
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < hd; i += 8) {
-                const __m256 qi = _mm256_loadu_ps(q + i);
-                a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k0 + i)))));
-                a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k1 + i)))));
-                a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k2 + i)))));
-                a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k3 + i)))));
-            }
-            _mm_storeu_ps(s + t, hsum8_tree_x4(a0, a1, a2, a3));
-        }
-        for (; t < n; t++) s[t] = dot_f16_avx2(q, (const uint16_t *)(rows + (size_t)t * stride), hd);
+        scores_rows_avx2(q, rows, stride, n, hd, s, 1);
         return;
     }
     float k[F16_CHUNK_FLOATS];
@@ -278,7 +271,8 @@ __attribute__((target("avx2,f16c"))) static void scores_f16_avx2(const float *q,
     for (int64_t t0 = 0; t0 < n; t0 += chunk) {
         const int64_t nt = n - t0 < chunk ? n - t0 : chunk;
         rows_f16_to_f32(rows, stride, t0, nt, hd, k);
-        for (int m = 0; m < nq; m++) scores_rows_avx2(q + (size_t)m * hd, k, nt, hd, s + m * lds + t0);
+        for (int m = 0; m < nq; m++)
+            scores_rows_avx2(q + (size_t)m * hd, (const char *)k, sizeof(float) * (size_t)hd, nt, hd, s + m * lds + t0, 0);
     }
 }
 
@@ -307,18 +301,8 @@ __attribute__((target("avx2,f16c"))) static void wsum_f16_avx2(float *out, int n
     for (int64_t t0 = 0; t0 < n; t0 += chunk) {
         const int64_t nt = n - t0 < chunk ? n - t0 : chunk;
         rows_f16_to_f32(rows, stride, t0, nt, hd, v);
-        for (int m = 0; m < nq; m++) {
-            float *o = out + (size_t)m * hd;
-            const float *wm = w + m * ldw + t0;
-            __m256 acc[32]; /* the output row in registers (or L1) over the chunk */
-            for (int i = 0; i < hd / 8; i++) acc[i] = _mm256_loadu_ps(o + 8 * i);
-            for (int64_t t = 0; t < nt; t++) {
-                const __m256 wt = _mm256_set1_ps(wm[t]);
-                for (int i = 0; i < hd / 8; i++)
-                    acc[i] = _mm256_add_ps(acc[i], _mm256_mul_ps(wt, _mm256_loadu_ps(v + (size_t)t * hd + 8 * i)));
-            }
-            for (int i = 0; i < hd / 8; i++) _mm256_storeu_ps(o + 8 * i, acc[i]);
-        }
+        /* the prompt path's weighted sum on the converted rows: the same bits */
+        for (int m = 0; m < nq; m++) wsum_avx2(out + (size_t)m * hd, w + m * ldw + t0, v, nt, hd);
     }
 }
 #endif

@@ -229,11 +229,9 @@ static ei_status prepare_weights(ei_model *m) {
         s = be->ops->prepare_weight(be, ts[i], true);
     }
     free(ts);
-    /* A tied embedding's lookups read the output head's copy (the backend's
-     * get_rows takes a packed matrix): its file pages were given back, and
-     * reading them would map them in again, 64 KiB around each row (the
-     * kernel's fault-around), most of the matrix over a long prompt. The
-     * copy belongs to m->output, which alone releases it. */
+    /* A tied embedding's lookups read the output head's copy (why: the
+     * backend's get_rows). The copy belongs to m->output, which alone
+     * releases it. */
     if (!s && m->tok_embd.data == m->output.data) m->tok_embd.packed = m->output.packed;
     return s;
 }
