@@ -41,11 +41,23 @@
  * half's pass, which is the one reading from memory): with one activation
  * row the kernels are bound by memory latency, and software prefetch keeps
  * more lines in flight than the hardware prefetchers do. */
-#define PREFETCH_BYTES 2048
+#define PREFETCH_BYTES 4096
 
 AI void prefetch_block(const uint8_t *blk, size_t bytes, int h) {
     if (h) return;
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)blk + PREFETCH_BYTES + o, _MM_HINT_T0);
+}
+
+/* The same for the K-quants' large blocks (2-3 KiB), spread over the
+ * block's sub-blocks: part `part` of `parts`. Issued all at once, one
+ * block's worth of prefetches overflows the outstanding-miss slots and
+ * memory idles while the block computes (Q6_K with one column: 77 % of a
+ * plain read's bandwidth issued at once, 94 % spread;
+ * tests/microbench/gemv_stream.c). */
+AI void prefetch_part(const uint8_t *blk, size_t bytes, int part, int parts) {
+    const size_t o1 = bytes * (size_t)(part + 1) / (size_t)parts;
+    for (size_t o = bytes * (size_t)part / (size_t)parts; o < o1; o += 64)
+        _mm_prefetch((const char *)blk + PREFETCH_BYTES + o, _MM_HINT_T0);
 }
 
 AI __m256i load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
@@ -260,11 +272,11 @@ AI void group_q4_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
         for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
-        prefetch_block(blk, bb, H0);
         __m256i isum[2][MAX_NC];
         for (int h = 0; h < NH; h++)
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
+            if (H0 == 0) prefetch_part(blk, bb, j, 8);
             __m256i s16[2][MAX_NC], x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
             for (int h = 0; h < NH; h++)
                 for (int c = 0; c < NC; c++) s16[h][c] = _mm256_setzero_si256();
@@ -305,18 +317,14 @@ AI void group_q4_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
         for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
 }
 
-AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q6_K);
-    const int64_t nb = n / QK_K;
+/* Half h (rows 8h..8h+7) of Q6_K super-block b, added to acc[0..NC). */
+AI void half_block_q6_K(const uint8_t *blk, int64_t b, int h, const char *a, size_t as, const int NC, __m256 *acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
-    __m256 acc[MAX_NC];
-    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = group + (size_t)b * bb;
-        prefetch_block(blk, bb, h);
+    {
         __m256i isum[MAX_NC];
         for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
         for (int j = 0; j < 16; j++) {
+            if (h == 0) prefetch_part(blk, ei_pack_block_bytes(EI_TYPE_Q6_K), j, 16);
             const __m256i sc8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * h)));
             const __m256i sc = _mm256_or_si256(_mm256_and_si256(sc8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc8, 16));
             const __m256i L0 = load(blk + 288 + 128 * j + 32 * h), L1 = load(blk + 288 + 128 * j + 64 + 32 * h);
@@ -355,7 +363,25 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
             acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ab->d)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
         }
     }
-    for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
+}
+
+/* Both halves of each super-block before the next one (the unpacked halves
+ * would not fit the 16 registers together): the group streams from memory
+ * without a pause, which one pass per half over the whole group left
+ * (the second pass read only cache, and memory idled: packed at 65 % of a
+ * plain read's bandwidth with one column, tests/microbench/gemv_stream.c). */
+AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q6_K);
+    const int64_t nb = n / QK_K;
+    __m256 acc[2][MAX_NC];
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        for (int h = 0; h < 2; h++) half_block_q6_K(blk, b, h, a, as, NC, acc[h]);
+    }
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
 }
 
 /* One function per (type, column count), the count a constant so that the
@@ -392,7 +418,7 @@ AI void half_q6_K(int64_t n, const uint8_t *group, int h, const char *a, size_t 
 #define CALL_Q4K(NC)                                                                                           \
     if (NC < 4) group_q4_K(n, g, 0, 2, a, as, NC, y, ys);                                                      \
     else HALVES(group_q4_K(n, g, h, 1, a, as, NC, y, ys))
-#define CALL_Q6K(NC) HALVES(half_q6_K(n, g, h, a, as, NC, y, ys))
+#define CALL_Q6K(NC) group_q6_K(n, g, a, as, NC, y, ys)
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
 TILE_FNS(avx2_q4_1, CALL_Q41)

@@ -1,0 +1,136 @@
+/*
+ * gemv_stream.c — how close a one-row matrix product (what generation
+ * runs) comes to a plain read of the same bytes. One large packed matrix,
+ * far larger than the last-level cache, is multiplied by one activation
+ * row through the CPU backend (quantization, pool, packed kernel: the
+ * path generation takes), alternating pass by pass with a plain summing
+ * read of the packed copy on the same pool, so both see the same machine.
+ * Prints GB/s of each (best and median pass) and their ratio. Not a test.
+ *
+ *   cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -I. tests/microbench/gemv_stream.c \
+ *      build/lib/libedgeinfer.a -lpthread -lm -o build/gemv_stream
+ *   build/gemv_stream [-t threads=2] [-m MiB=512] [-n width=2048] [-s seconds=6] [TYPE=Q4_0]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backends/cpu/packed.h"
+#include "backends/cpu/threadpool.h"
+#include "quant/quant.h"
+#include "runtime/backends.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define READ_TASK (1u << 20)
+typedef struct read_job {
+    const uint64_t *p;
+    size_t words;
+    uint64_t sums[4096];
+} read_job;
+
+static void read_task(void *ctx, int64_t t) {
+    read_job *j = ctx;
+    const size_t w0 = (size_t)t * (READ_TASK / 8), w1 = w0 + READ_TASK / 8 < j->words ? w0 + READ_TASK / 8 : j->words;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (size_t i = w0; i + 4 <= w1; i += 4) {
+        a += j->p[i];
+        b += j->p[i + 1];
+        c += j->p[i + 2];
+        d += j->p[i + 3];
+    }
+    j->sums[t % 4096] += a + b + c + d;
+}
+
+int main(int argc, char **argv) {
+    int threads = 2;
+    int64_t n = 2048;
+    double mib = 512, secs = 6;
+    int i = 1;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (!strcmp(argv[i], "-t")) threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-m")) mib = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "-n")) n = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "-s")) secs = atof(argv[i + 1]);
+    }
+    ei_type type = EI_TYPE_Q4_0;
+    if (i < argc) {
+        int t = 0;
+        while (t < EI_TYPE_COUNT && (!ei_type_name(t) || strcmp(ei_type_name(t), argv[i]))) t++;
+        if (t == EI_TYPE_COUNT) {
+            fprintf(stderr, "unknown type %s\n", argv[i]);
+            return 1;
+        }
+        type = (ei_type)t;
+    }
+    const size_t rb = ei_type_row_bytes(type, n);
+    const int64_t rows = (int64_t)(mib * 1048576.0 / rb) / 64 * 64;
+    /* random blocks: their values do not change the kernel's speed */
+    char *w = malloc(rb * (size_t)rows);
+    uint64_t s = 42;
+    for (size_t k = 0; k < rb * (size_t)rows; k++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        w[k] = (char)(s >> 56);
+    }
+    ei_backend *be;
+    if (ei_cpu_backend_new(threads, &be)) return 1;
+    ei_tensor t = {"w", type, {n, rows, 1, 1}, w, be, NULL};
+    if (be->ops->prepare_weight(be, &t, false) || !t.packed) {
+        fprintf(stderr, "%s is not packed on this CPU\n", ei_type_name(type));
+        return 1;
+    }
+    free(w);
+    t.data = NULL;
+    const size_t bytes = ei_pack_bytes(type, n, rows);
+    float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)rows);
+    for (int64_t k = 0; k < n; k++) x[k] = (float)((k * 7919) % 255) / 127.0f - 1.0f;
+    ei_pool *pool = ei_pool_new(threads);
+    read_job *rj = calloc(1, sizeof *rj);
+    rj->p = t.packed;
+    rj->words = bytes / 8;
+    const int64_t read_tasks = (int64_t)((bytes + READ_TASK - 1) / READ_TASK);
+
+    enum { MAX_PASSES = 4096 };
+    static double tg[MAX_PASSES], tr[MAX_PASSES];
+    int passes = 0;
+    be->ops->matmul(be, &t, x, 1, y); /* warm-up */
+    const double end = now() + secs;
+    while (passes < MAX_PASSES && now() < end) {
+        double t0 = now();
+        be->ops->matmul(be, &t, x, 1, y);
+        double t1 = now();
+        ei_pool_run(pool, read_tasks, read_task, rj);
+        tg[passes] = t1 - t0;
+        tr[passes] = now() - t1;
+        passes++;
+    }
+    qsort(tg, passes, sizeof *tg, cmp_double);
+    qsort(tr, passes, sizeof *tr, cmp_double);
+    const double gb = bytes * 1e-9;
+    printf("%s %lld x %lld, %.0f MiB packed, %d threads, %d passes\n", ei_type_name(type), (long long)rows,
+           (long long)n, bytes / 1048576.0, threads, passes);
+    printf("  product  best %6.2f GB/s  median %6.2f GB/s\n", gb / tg[0], gb / tg[passes / 2]);
+    printf("  read     best %6.2f GB/s  median %6.2f GB/s\n", gb / tr[0], gb / tr[passes / 2]);
+    printf("  product / read: best %.0f %%  median %.0f %%\n", 100.0 * tr[0] / tg[0],
+           100.0 * tr[passes / 2] / tg[passes / 2]);
+    uint64_t sink = 0;
+    for (int k = 0; k < 4096; k++) sink += rj->sums[k];
+    fprintf(stderr, "(checksum %llu, y[0] %g)\n", (unsigned long long)sink, y[0]);
+    be->ops->release_weight(be, &t);
+    be->ops->free(be);
+    ei_pool_free(pool);
+    free(rj);
+    free(x);
+    free(y);
+    return 0;
+}
