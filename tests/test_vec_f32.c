@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "../backends/cpu/vec_f32.h"
@@ -130,7 +131,61 @@ static void test_attention_products(void **state) {
     assert_true(ss[0] == 9.0f && ss[1] == 12.0f && ss[2] == 15.0f);
 }
 
+/* ulps between two finite floats of one sign */
+static int64_t ulps(float a, float b) {
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
+}
+
+/* exp and SiLU: the dispatched forms give the portable bits at every
+ * length (tails included) and on the edges (clamps, zeros, NaN); exp is
+ * within 2 ulp of the true value wherever it is not clamped, and the
+ * clamped ends are 0 and exp(88.3). */
+static void test_exp_silu(void **state) {
+    (void)state;
+    uint64_t seed = 11;
+    enum { N = 203 };
+    float x[N], x1[N], x2[N], u[N], y1[N], y2[N];
+    for (int n = 0; n <= N; n += 7) {
+        for (int i = 0; i < n; i++) {
+            x[i] = ((float)(tu_rand_u64(&seed) >> 40) / 16777216.0f - 0.5f) * 200.0f; /* -100 .. 100 */
+            u[i] = rnd(&seed);
+        }
+        if (n > 8) { /* the edges, inside a vector */
+            const float edge[] = {0.0f, -0.0f, -86.6f, -86.59f, 88.3f, 88.31f, 1e30f, -1e30f};
+            memcpy(x + 1, edge, sizeof edge);
+            x[0] = NAN;
+        }
+        memcpy(x1, x, sizeof(float) * n);
+        memcpy(x2, x, sizeof(float) * n);
+        ei_exp_sub_f32(x1, n, 1.5f);
+        ei_exp_sub_f32_ref(x2, n, 1.5f);
+        if (n) assert_memory_equal(x1, x2, sizeof(float) * n);
+        ei_silu_mul_f32(x, u, n, y1);
+        ei_silu_mul_f32_ref(x, u, n, y2);
+        if (n > 8) assert_true(y1[0] != y1[0]); /* NaN in, NaN out */
+        for (int i = n > 8; i < n; i++) assert_memory_equal(&y1[i], &y2[i], 4);
+    }
+    for (float v = -86.5f; v < 88.3f; v += 0.0137f) {
+        const float e = ei_expf(v), want = (float)exp((double)v);
+        if (ulps(e, want) > 2) fail_msg("exp(%.9g) = %.9g, want %.9g", v, e, want);
+    }
+    assert_true(ei_expf(-86.61f) == 0.0f && ei_expf(-INFINITY) == 0.0f && ei_expf(NAN) == 0.0f);
+    assert_true(ei_expf(1000.0f) == ei_expf(88.3f) && ei_expf(88.3f) > 2e38f);
+    /* silu itself: x * sigmoid(x) within a few ulp where it is not tiny */
+    for (float v = -20.0f; v < 20.0f; v += 0.011f) {
+        const float one = 1.0f;
+        float y;
+        ei_silu_mul_f32(&v, &one, 1, &y);
+        const float want = (float)((double)v / (1.0 + exp(-(double)v)));
+        if (ulps(y, want) > 4) fail_msg("silu(%.9g) = %.9g, want %.9g", v, y, want);
+    }
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_same_bits), cmocka_unit_test(test_attention_products)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_same_bits), cmocka_unit_test(test_attention_products),
+                                       cmocka_unit_test(test_exp_silu)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

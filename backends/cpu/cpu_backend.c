@@ -434,11 +434,12 @@ typedef struct glu_job {
 static void glu_task(void *ctx, int64_t t) {
     const glu_job *j = ctx;
     const int64_t i1 = (t + 1) * ELEMENT_CHUNK < j->n ? (t + 1) * ELEMENT_CHUNK : j->n;
-    for (int64_t i = t * ELEMENT_CHUNK; i < i1; i++) {
-        float g = j->gate[i];
-        float a = j->act == EI_ACT_SILU ? g / (1.0f + expf(-g)) : gelu_like_ggml(g);
-        j->y[i] = a * j->up[i];
+    const int64_t i0 = t * ELEMENT_CHUNK;
+    if (j->act == EI_ACT_SILU) {
+        ei_silu_mul_f32(j->gate + i0, j->up + i0, i1 - i0, j->y + i0);
+        return;
     }
+    for (int64_t i = i0; i < i1; i++) j->y[i] = gelu_like_ggml(j->gate[i]) * j->up[i];
 }
 
 static void cpu_glu(ei_backend *be, const float *gate, const float *up, int64_t n, ei_act act, float *y) {
@@ -580,11 +581,9 @@ static void attn_load(const attn_job *j, const void *cache, int kvh, int t0, int
 static void attn_softmax(float *sc, int n, bool f16, uint16_t *h16) {
     float max = -INFINITY;
     for (int t = 0; t < n; t++) max = sc[t] > max ? sc[t] : max;
+    ei_exp_sub_f32(sc, n, max);
     double sum = 0;
-    for (int t = 0; t < n; t++) {
-        sc[t] = expf(sc[t] - max);
-        sum += sc[t];
-    }
+    for (int t = 0; t < n; t++) sum += sc[t];
     const float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
     for (int t = 0; t < n; t++) sc[t] *= inv;
     if (f16) {

@@ -3,7 +3,9 @@
  */
 #include "backends/cpu/vec_f32.h"
 
+#include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "backends/cpu/cpu_features.h"
 #include "quant/fp16.h"
@@ -39,8 +41,71 @@ void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int 
         for (int i = 0; i < hd; i++) out[i] += w[t] * v[(size_t)t * hd + i];
 }
 
+#define EXP_LO -86.6f /* exp(-86.6) ~ 2.4e-38: 2^k stays a normal float */
+#define EXP_HI 88.3f  /* exp(88.3) ~ 2.2e38 */
+#define LOG2E 1.44269504088896341f
+#define LN2_HI 0.693359375f /* few bits: k * LN2_HI is exact */
+#define LN2_LO -2.12194440e-4f
+static const float exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                  4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
+float ei_expf(float x) {
+    if (!(x > EXP_LO)) return 0.0f;
+    x = x < EXP_HI ? x : EXP_HI; /* as vminps(x, hi) */
+    const float k = nearbyintf(x * LOG2E);
+    float r = fmaf(k, -LN2_HI, x);
+    r = fmaf(k, -LN2_LO, r);
+    float p = exp_poly[0];
+    for (int i = 1; i < 6; i++) p = fmaf(p, r, exp_poly[i]);
+    const float e = fmaf(p, r * r, r) + 1.0f;
+    const int32_t bits = ((int32_t)k + 127) << 23;
+    float two_k;
+    memcpy(&two_k, &bits, sizeof two_k);
+    return e * two_k;
+}
+
+void ei_exp_sub_f32_ref(float *x, int64_t n, float c) {
+    for (int64_t i = 0; i < n; i++) x[i] = ei_expf(x[i] - c);
+}
+
+void ei_silu_mul_f32_ref(const float *g, const float *u, int64_t n, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = g[i] / (1.0f + ei_expf(-g[i])) * u[i];
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+/* ei_expf on eight lanes, operation for operation */
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256 exp8(__m256 x) {
+    const __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(EXP_LO), _CMP_GT_OQ);
+    x = _mm256_min_ps(x, _mm256_set1_ps(EXP_HI));
+    const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fmadd_ps(k, _mm256_set1_ps(-LN2_HI), x);
+    r = _mm256_fmadd_ps(k, _mm256_set1_ps(-LN2_LO), r);
+    __m256 p = _mm256_set1_ps(exp_poly[0]);
+    for (int i = 1; i < 6; i++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(exp_poly[i]));
+    const __m256 e = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(_mm256_mul_ps(e, _mm256_castsi256_ps(bits)), keep);
+}
+
+__attribute__((target("avx2,fma"))) static void exp_sub_avx2(float *x, int64_t n, float c) {
+    const __m256 cv = _mm256_set1_ps(c);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), cv)));
+    ei_exp_sub_f32_ref(x + i, n - i, c);
+}
+
+__attribute__((target("avx2,fma"))) static void silu_mul_avx2(const float *g, const float *u, int64_t n, float *y) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 gv = _mm256_loadu_ps(g + i);
+        const __m256 s = _mm256_div_ps(gv, _mm256_add_ps(one, exp8(_mm256_xor_ps(gv, sign))));
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(s, _mm256_loadu_ps(u + i)));
+    }
+    ei_silu_mul_f32_ref(g + i, u + i, n - i, y + i);
+}
 
 static int level_cached = -1; /* benign race: every thread computes the same value */
 static ei_cpu_level level(void) {
@@ -306,6 +371,26 @@ __attribute__((target("avx2,f16c"))) static void wsum_f16_avx2(float *out, int n
     }
 }
 #endif
+
+void ei_exp_sub_f32(float *x, int64_t n, float c) {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        exp_sub_avx2(x, n, c);
+        return;
+    }
+#endif
+    ei_exp_sub_f32_ref(x, n, c);
+}
+
+void ei_silu_mul_f32(const float *g, const float *u, int64_t n, float *y) {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        silu_mul_avx2(g, u, n, y);
+        return;
+    }
+#endif
+    ei_silu_mul_f32_ref(g, u, n, y);
+}
 
 float ei_dot_f32(const float *a, const float *b, int64_t n) {
 #if defined(__x86_64__)

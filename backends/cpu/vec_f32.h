@@ -46,7 +46,23 @@ void ei_scores_f16(const float *q, int nq, const void *rows, size_t stride, int6
                    int64_t lds);
 void ei_wsum_f16(float *out, int nq, const float *w, int64_t ldw, const void *rows, size_t stride, int64_t n, int hd);
 
+/* exp for activations and softmax, with no libm call in the loop:
+ * x = k ln2 + r (|r| <= ln2/2, ln2 split in two for an exact k ln2),
+ * exp(r) by Cephes' degree-7 polynomial in fused multiply-adds, 2^k from
+ * its exponent bits. Below -86.6 (and for NaN) the result is 0, above
+ * 88.3 it is exp(88.3): every result is 0 or a normal float. Within 1 ulp
+ * of exp rounded to float for every float between (checked once, all 2e9
+ * of them; test_vec_f32 samples them at 2 ulp); the AVX2 lanes give the
+ * portable bits.
+ *   ei_exp_sub_f32:   x[i] = exp(x[i] - c)              (softmax)
+ *   ei_silu_mul_f32:  y[i] = g[i] / (1 + exp(-g[i])) * u[i]   (SwiGLU; y may be g or u) */
+float ei_expf(float x);
+void ei_exp_sub_f32(float *x, int64_t n, float c);
+void ei_silu_mul_f32(const float *g, const float *u, int64_t n, float *y);
+
 /* the portable versions (tests) */
+void ei_exp_sub_f32_ref(float *x, int64_t n, float c);
+void ei_silu_mul_f32_ref(const float *g, const float *u, int64_t n, float *y);
 void ei_scores_f32_ref(const float *q, const float *kt, int64_t ld, int64_t n, int hd, float *s);
 void ei_wsum_f32_ref(float *out, const float *w, const float *v, int64_t n, int hd);
 float ei_dot_f32_ref(const float *a, const float *b, int64_t n);
