@@ -26,8 +26,14 @@ What is measured, per model and engine:
           the token-embedding table in full although generation reads one
           row of it, so the share is slightly overstated for models with a
           separate output matrix); bandwidth is tests/microbench/membw.c
-          with -t threads over 2 GiB, best pass, best of the runs made at
-          the start and after each model (or --bw GB/s).
+          with -t threads over 2 GiB. Two figures:
+          %BW    against the bandwidth around the run: the mean of the
+                 median passes of membw runs made just before and just
+                 after that benchmark run, per round (on a shared VM the
+                 bandwidth drifts by a third within minutes, so each run is
+                 held against what the machine gave at that time);
+          %best  against the best pass of all membw runs of the session
+                 (the most the machine ever gave), or --bw GB/s.
   RSS     peak resident memory of the benchmark process (getrusage of the
           child via os.wait4), MiB; includes the mmap'd file pages touched.
   start   wall time of a separate process doing `-p 1 -n 0 -r 1` (load,
@@ -172,7 +178,7 @@ def run_start(engine, exe, model, args, extra):
     return res
 
 
-def membw(args):
+def membw(args, passes=20):
     """Read bandwidth in GB/s with args.threads threads: build and run membw.c."""
     src = os.path.join(REPO, "tests", "microbench", "membw.c")
     exe = os.path.join(BENCH_DIR, "membw")
@@ -185,7 +191,7 @@ def membw(args):
         if r.returncode != 0:
             log("membw: build failed:", r.stderr.strip())
             return None
-    r = subprocess.run([exe, "-t", str(args.threads), "-m", str(args.bw_mib), "-r", "20", "-j"],
+    r = subprocess.run([exe, "-t", str(args.threads), "-m", str(args.bw_mib), "-r", str(passes), "-j"],
                        capture_output=True, text=True)
     if r.returncode != 0:
         log("membw failed:", r.stderr.strip())
@@ -259,7 +265,12 @@ def summarize(results, stat, bw_gbps):
                 row[e] = agg(vals, stat)
                 row[e + "_rounds"] = vals
                 if name.startswith("tg") and row[e] and size and bw_gbps:
-                    row[e + "_bw_pct"] = 100.0 * row[e] * size / (bw_gbps * 1e9)
+                    row[e + "_best_pct"] = 100.0 * row[e] * size / (bw_gbps * 1e9)
+                paired = [100.0 * rnd[e]["tests"][name]["avg_ts"] * size / (rnd[e]["bw_around_gbps"] * 1e9)
+                          for rnd in m["rounds"]
+                          if e in rnd and name in rnd[e].get("tests", {}) and rnd[e].get("bw_around_gbps") and size]
+                if name.startswith("tg") and paired:
+                    row[e + "_bw_pct"] = agg(paired, stat)
             if row["edgeinfer"] and row["llama.cpp"]:
                 row["ratio"] = row["edgeinfer"] / row["llama.cpp"]
             mstat["tests"][name] = row
@@ -278,16 +289,19 @@ def spread(vals):
 def markdown(summary, results):
     a = results["args"]
     bws = [mb["best_gbps"] for mb in results.get("membw_runs", [])]
+    meds = [mb["median_gbps"] for mb in results.get("membw_runs", [])]
     mi = results["machine"]
     out = [f"{mi.get('cpu')}, {mi.get('nproc')} CPUs, {mi.get('mem_gib')} GiB; "
            f"edgeinfer {results['edgeinfer']}; llama-bench {results['llama_bench']}."]
     out.append(f"{a['threads']} threads, {a['rounds']} rounds x {a['reps']} repetitions, {a['stat']} of rounds (± sd across rounds); "
                f"read bandwidth {fmt(results.get('bw_gbps'), '{:.1f}')} GB/s"
-               + (f" (best of {len(bws)} membw runs with {a['threads']} threads, range {min(bws):.1f}-{max(bws):.1f})"
+               + (f" (best pass of {len(bws)} membw runs with {a['threads']} threads: the %best limit; "
+                  f"median passes {min(meds):.1f}-{max(meds):.1f}, those around each run give %BW)"
                   if bws else " (given)" if a.get("bw") else " (not measured)") + ".")
     out.append("")
-    out.append("| model | size | test | edgeinfer t/s | llama.cpp t/s | ratio | %BW edgeinfer | %BW llama.cpp |")
-    out.append("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    out.append("| model | size | test | edgeinfer t/s | llama.cpp t/s | ratio | %BW edgeinfer | %BW llama.cpp "
+               "| %best edgeinfer | %best llama.cpp |")
+    out.append("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for m in summary:
         size = m["model_bytes"] or m["file_bytes"]
         for name, r in m["tests"].items():
@@ -296,7 +310,9 @@ def markdown(summary, results):
                        f"| {fmt(r['llama.cpp'], '{:.2f}')}{spread(r['llama.cpp_rounds'])} "
                        f"| {fmt(r.get('ratio'), '{:.2f}')} "
                        f"| {fmt(r.get('edgeinfer_bw_pct'), '{:.0f} %', '')} "
-                       f"| {fmt(r.get('llama.cpp_bw_pct'), '{:.0f} %', '')} |")
+                       f"| {fmt(r.get('llama.cpp_bw_pct'), '{:.0f} %', '')} "
+                       f"| {fmt(r.get('edgeinfer_best_pct'), '{:.0f} %', '')} "
+                       f"| {fmt(r.get('llama.cpp_best_pct'), '{:.0f} %', '')} |")
     out.append("")
     out.append("| model | peak RSS edgeinfer | peak RSS llama.cpp | start edgeinfer | start llama.cpp | edgeinfer load |")
     out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -361,22 +377,35 @@ def main():
     results["args"]["models"] = args.models or DEFAULT_MODELS
     log(f"edgeinfer {ei}; llama-bench {lb}")
 
-    # The bandwidth is measured at the start, after each model and at the
-    # end; the best figure is the limit (on a shared VM it varies with where
-    # the vCPUs run and what else is running).
+    # The bandwidth is measured at the start and after each benchmark run
+    # that measures generation; see %BW and %best above.
     results["membw_runs"] = []
 
-    def measure_bw():
+    def measure_bw(passes=20):
         if args.bw:
-            return
-        mb = membw(args)
+            return None
+        mb = membw(args, passes)
         if mb:
             results["membw_runs"].append(mb)
-            log(f"read bandwidth {mb['best_gbps']:.1f} GB/s ({mb['threads']} threads, best of {mb['passes']} passes)")
+            log(f"read bandwidth {mb['best_gbps']:.1f} GB/s best, {mb['median_gbps']:.1f} median "
+                f"({mb['threads']} threads, {mb['passes']} passes)")
+        return mb
+
+    # the bandwidth around each benchmark run that measures generation
+    last_bw = [None]
+
+    def bw_around(run):
+        if args.bw or args.n <= 0:
+            return
+        before = last_bw[0] or measure_bw(10)
+        after = measure_bw(10)
+        last_bw[0] = after
+        if before and after:
+            run["bw_around_gbps"] = (before["median_gbps"] + after["median_gbps"]) / 2
 
     if args.bw:
         results["bw_gbps"] = args.bw
-    measure_bw()
+    last_bw[0] = measure_bw()
 
     for spec in args.models or DEFAULT_MODELS:
         label, path = resolve_model(spec)
@@ -395,6 +424,7 @@ def main():
                 if not args.no_start:
                     rnd[e + "_start"] = run_start(e, exe, path, args, extra)
                 r = run_bench(e, exe, path, args, extra)
+                bw_around(r)
                 rnd[e] = r
                 if r["rc"] != 0 or "error" in r:
                     log(f"{label} round {k + 1}: {e} failed (rc {r['rc']}):", *r.get("error", []))
@@ -403,7 +433,6 @@ def main():
                         f"{n} {t['avg_ts']:.2f} t/s" for n, t in r["tests"].items())
                         + f", peak RSS {r['maxrss_kib'] / 1024:.0f} MiB")
             m["rounds"].append(rnd)
-        measure_bw()
 
     if not args.bw and results["membw_runs"]:
         results["bw_gbps"] = max(mb["best_gbps"] for mb in results["membw_runs"])
