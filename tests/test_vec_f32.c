@@ -62,8 +62,8 @@ static void test_same_bits(void **state) {
         static uint16_t rows[R * STRIDE];
         static float rf[R * HD], sv[NQ * R], sr[NQ * R], o3[NQ * HD], o4[NQ * HD], qv[NQ * HD];
         for (int i = 0; i < R * STRIDE; i++) rows[i] = ei_fp32_to_fp16(rnd(&seed));
-        const int hds[] = {8, 64, 72, 256, 13};
-        for (int k = 0; k < 5; k++)
+        const int hds[] = {8, 64, 72, 256, 13, 80, 120, 176}; /* the one-query sum: 64 dims, then 8 to 56 */
+        for (int k = 0; k < 8; k++)
             for (int nq = 1; nq <= NQ; nq++)
                 for (int nr = 1; nr <= R; nr += 83) {
                     const int hd = hds[k];

@@ -5,6 +5,9 @@
  *
  * pp N: N tokens decoded as one batch from an empty cache.
  * tg N: N tokens decoded one at a time from an empty cache.
+ * -d D (llama-bench's n_depth): both start from a cache already holding D
+ * tokens (decoded once, untimed; each run cuts the cache back to them), so
+ * attention over a long context is part of what is timed.
  * Each test runs once to warm up, then -r times; tokens/s are averaged over
  * the repetitions, with their standard deviation.
  */
@@ -22,7 +25,7 @@
 
 typedef struct bench_args {
     const char *model;
-    int n_prompt, n_gen, n_threads, reps;
+    int n_prompt, n_gen, n_depth, n_threads, reps;
     int json;
 } bench_args;
 
@@ -32,9 +35,10 @@ static double now_ns(void) {
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* One timed run of a pp or tg test; returns nanoseconds, or -1 on error. */
-static double run_once(ei_context *c, const int32_t *toks, int n, int one_at_a_time) {
-    ei_context_truncate(c, 0);
+/* One timed run of a pp or tg test after the first `depth` tokens already
+ * in the cache; returns nanoseconds, or -1 on error. */
+static double run_once(ei_context *c, const int32_t *toks, int n, int depth, int one_at_a_time) {
+    ei_context_truncate(c, depth);
     double t0 = now_ns();
     if (one_at_a_time) {
         for (int i = 0; i < n; i++)
@@ -46,15 +50,15 @@ static double run_once(ei_context *c, const int32_t *toks, int n, int one_at_a_t
 }
 
 typedef struct result {
-    int n_prompt, n_gen;
+    int n_prompt, n_gen, n_depth;
     double avg_ts, stddev_ts, avg_ns, stddev_ns;
 } result;
 
-static int measure(ei_context *c, const int32_t *toks, int n, int tg, int reps, result *r) {
-    if (run_once(c, toks, n, tg) < 0) return -1; /* warm-up */
+static int measure(ei_context *c, const int32_t *toks, int n, int depth, int tg, int reps, result *r) {
+    if (run_once(c, toks, n, depth, tg) < 0) return -1; /* warm-up */
     double sum_ts = 0, sum2_ts = 0, sum_ns = 0, sum2_ns = 0;
     for (int i = 0; i < reps; i++) {
-        double ns = run_once(c, toks, n, tg);
+        double ns = run_once(c, toks, n, depth, tg);
         if (ns < 0) return -1;
         double ts = n * 1e9 / ns;
         sum_ts += ts;
@@ -99,9 +103,10 @@ static int parse_int(const char *flag, const char *v, int lo, int hi, int *out) 
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: edgeinfer bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [-o md|json]\n"
+    fprintf(f, "usage: edgeinfer bench -m MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r 5] [-o md|json]\n"
                "  -p N  prompt tokens for the pp test (0 skips it)\n"
-               "  -n N  generated tokens for the tg test (0 skips it)\n");
+               "  -n N  generated tokens for the tg test (0 skips it)\n"
+               "  -d N  tokens already in the cache when each test starts (depth)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -121,6 +126,7 @@ int cmd_bench(int argc, char **argv) {
         if (!strcmp(f, "-m")) a.model = v;
         else if (!strcmp(f, "-p")) bad = parse_int(f, v, 0, 1 << 20, &a.n_prompt);
         else if (!strcmp(f, "-n")) bad = parse_int(f, v, 0, 1 << 20, &a.n_gen);
+        else if (!strcmp(f, "-d")) bad = parse_int(f, v, 0, 1 << 20, &a.n_depth);
         else if (!strcmp(f, "-t")) bad = parse_int(f, v, 0, 1024, &a.n_threads);
         else if (!strcmp(f, "-r")) bad = parse_int(f, v, 1, 1000, &a.reps);
         else if (!strcmp(f, "-o")) {
@@ -150,10 +156,10 @@ int cmd_bench(int argc, char **argv) {
         return 1;
     }
     t_load = now_ns() - t_load;
-    int n_max = a.n_prompt > a.n_gen ? a.n_prompt : a.n_gen;
+    const int n_test = a.n_prompt > a.n_gen ? a.n_prompt : a.n_gen, n_max = a.n_depth + n_test;
     ei_context_params cp = ei_context_default_params();
     cp.n_ctx = n_max > 0 ? n_max : 1;
-    cp.n_batch = a.n_prompt > 0 ? a.n_prompt : 1;
+    cp.n_batch = a.n_prompt > 0 ? a.n_prompt : a.n_depth > 0 ? 512 : 1;
     ei_context *c;
     if (ei_context_new(m, &cp, &c)) {
         fprintf(stderr, "edgeinfer bench: %s\n", ei_last_error());
@@ -171,14 +177,17 @@ int cmd_bench(int argc, char **argv) {
 
     result res[2];
     int n_res = 0, rc = 0;
-    if (a.n_prompt > 0) {
-        res[n_res] = (result){.n_prompt = a.n_prompt};
-        if (measure(c, toks, a.n_prompt, 0, a.reps, &res[n_res])) rc = 1;
+    /* the depth: decoded once; every run cuts the cache back to it */
+    if (a.n_depth > 0 && n_test > 0 && ei_decode(c, toks, a.n_depth)) rc = 1;
+    const int32_t *test_toks = toks + a.n_depth;
+    if (!rc && a.n_prompt > 0) {
+        res[n_res] = (result){.n_prompt = a.n_prompt, .n_depth = a.n_depth};
+        if (measure(c, test_toks, a.n_prompt, a.n_depth, 0, a.reps, &res[n_res])) rc = 1;
         n_res++;
     }
     if (!rc && a.n_gen > 0) {
-        res[n_res] = (result){.n_gen = a.n_gen};
-        if (measure(c, toks, a.n_gen, 1, a.reps, &res[n_res])) rc = 1;
+        res[n_res] = (result){.n_gen = a.n_gen, .n_depth = a.n_depth};
+        if (measure(c, test_toks, a.n_gen, a.n_depth, 1, a.reps, &res[n_res])) rc = 1;
         n_res++;
     }
     if (rc) fprintf(stderr, "edgeinfer bench: %s\n", ei_last_error());
@@ -199,6 +208,7 @@ int cmd_bench(int argc, char **argv) {
             cJSON_AddNumberToObject(o, "n_threads", threads);
             cJSON_AddNumberToObject(o, "n_prompt", res[i].n_prompt);
             cJSON_AddNumberToObject(o, "n_gen", res[i].n_gen);
+            cJSON_AddNumberToObject(o, "n_depth", res[i].n_depth);
             cJSON_AddNumberToObject(o, "avg_ns", res[i].avg_ns);
             cJSON_AddNumberToObject(o, "stddev_ns", res[i].stddev_ns);
             cJSON_AddNumberToObject(o, "avg_ts", res[i].avg_ts);
@@ -214,9 +224,10 @@ int cmd_bench(int argc, char **argv) {
         printf("| model | size | params | backend | threads | test | t/s |\n");
         printf("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
         for (int i = 0; i < n_res; i++) {
-            char test[32];
-            snprintf(test, sizeof test, "%s%d", res[i].n_prompt ? "pp" : "tg",
-                     res[i].n_prompt ? res[i].n_prompt : res[i].n_gen);
+            char test[48];
+            int len = snprintf(test, sizeof test, "%s%d", res[i].n_prompt ? "pp" : "tg",
+                               res[i].n_prompt ? res[i].n_prompt : res[i].n_gen);
+            if (res[i].n_depth > 0) snprintf(test + len, sizeof test - (size_t)len, " @ d%d", res[i].n_depth);
             printf("| %s | %s | %.2f M | CPU | %d | %s | %.2f ± %.2f |\n", type, size, ei_model_n_params(m) / 1e6,
                    threads, test, res[i].avg_ts, res[i].stddev_ts);
         }
