@@ -11,6 +11,7 @@ start-up time. Python 3 standard library only. See docs/benchmarks.md.
   scripts/bench_vs_llamacpp.py --setup              # first build llama-bench, write/fetch the models
   scripts/bench_vs_llamacpp.py -m q4_0 -m smollm2-135m -p 128 -n 32 -r 2 --rounds 2
   scripts/bench_vs_llamacpp.py --json results.json  # also write everything measured as JSON
+  scripts/bench_vs_llamacpp.py -m smollm2-135m -p 0 -n 64 -d 2048   # generation after 2048 tokens of context
 
 Models (-m, repeatable): a .gguf path, a catalog name from models/catalog.tsv
 (smollm2-135m, gemma3-270m), or q4_0 / q4_k_m / q8_0 / f16 for the random
@@ -138,14 +139,15 @@ def parse_json_array(text):
     return json.loads(text[i : j + 1])
 
 
-def bench_cmd(engine, exe, model, p, n, t, r, extra):
+def bench_cmd(engine, exe, model, p, n, t, r, extra, d=0):
+    depth = ["-d", str(d)] if d else []
     if engine == "edgeinfer":
-        return [exe, "bench", "-m", model, "-p", str(p), "-n", str(n), "-t", str(t), "-r", str(r), "-o", "json"] + extra
-    return [exe, "-m", model, "-p", str(p), "-n", str(n), "-t", str(t), "-r", str(r), "-o", "json"] + extra
+        return [exe, "bench", "-m", model, "-p", str(p), "-n", str(n)] + depth + ["-t", str(t), "-r", str(r), "-o", "json"] + extra
+    return [exe, "-m", model, "-p", str(p), "-n", str(n)] + depth + ["-t", str(t), "-r", str(r), "-o", "json"] + extra
 
 
 def run_bench(engine, exe, model, args, extra):
-    cmd = bench_cmd(engine, exe, model, args.p, args.n, args.threads, args.reps, extra)
+    cmd = bench_cmd(engine, exe, model, args.p, args.n, args.threads, args.reps, extra, args.depth)
     rc, out, err, wall, rss = run_child(cmd, args.timeout)
     res = {"cmd": cmd, "rc": rc, "wall_s": wall, "maxrss_kib": rss, "tests": {}}
     if rc != 0:
@@ -160,6 +162,8 @@ def run_bench(engine, exe, model, args, extra):
         return res
     for o in arr:
         name = f"pp{o['n_prompt']}" if o.get("n_prompt") else f"tg{o['n_gen']}"
+        if o.get("n_depth"):
+            name += f" @ d{o['n_depth']}"
         res["tests"][name] = {k: o.get(k) for k in ("avg_ts", "stddev_ts", "avg_ns", "model_size", "model_n_params",
                                                     "model_type", "n_threads", "load_ms", "samples_ts")
                               if k in o}
@@ -264,12 +268,13 @@ def summarize(results, stat, bw_gbps):
                         if e in rnd and name in rnd[e].get("tests", {})]
                 row[e] = agg(vals, stat)
                 row[e + "_rounds"] = vals
-                if name.startswith("tg") and row[e] and size and bw_gbps:
+                weights_only = name.startswith("tg") and "@" not in name  # at depth the cache is read too
+                if weights_only and row[e] and size and bw_gbps:
                     row[e + "_best_pct"] = 100.0 * row[e] * size / (bw_gbps * 1e9)
                 paired = [100.0 * rnd[e]["tests"][name]["avg_ts"] * size / (rnd[e]["bw_around_gbps"] * 1e9)
                           for rnd in m["rounds"]
                           if e in rnd and name in rnd[e].get("tests", {}) and rnd[e].get("bw_around_gbps") and size]
-                if name.startswith("tg") and paired:
+                if weights_only and paired:
                     row[e + "_bw_pct"] = agg(paired, stat)
             if row["edgeinfer"] and row["llama.cpp"]:
                 row["ratio"] = row["edgeinfer"] / row["llama.cpp"]
@@ -346,6 +351,7 @@ def main():
     ap.add_argument("-m", "--model", dest="models", action="append", help="model (repeatable); default: %s" % " ".join(DEFAULT_MODELS))
     ap.add_argument("-p", type=int, default=512, help="prompt tokens for pp (0: skip pp)")
     ap.add_argument("-n", type=int, default=128, help="generated tokens for tg (0: skip tg)")
+    ap.add_argument("-d", "--depth", type=int, default=0, help="tokens already in the cache when each test starts")
     ap.add_argument("-t", "--threads", type=int, default=2)
     ap.add_argument("-r", "--reps", type=int, default=3, help="repetitions per run (both tools' -r)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per model")
