@@ -93,7 +93,14 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
     case EI_TYPE_Q8_0: {
         const block_q8_0 *b = x;
         put_f16(blk, 0, r, b->d);
-        for (int k = 0; k < 32; k++) blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4] = (uint8_t)(b->qs[k] + 128);
+        /* four codes at a time (a unit's bytes of row r are consecutive);
+         * w + 128 as u8 is w with its sign bit flipped */
+        for (int u = 0; u < 8; u++) {
+            uint32_t v;
+            memcpy(&v, b->qs + 4 * u, 4);
+            v ^= 0x80808080u;
+            memcpy(blk + Q80_UNITS + 64 * u + 4 * r, &v, 4);
+        }
         break;
     }
     case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: {
