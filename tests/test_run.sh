@@ -51,6 +51,14 @@ check_golden "$models/gemma-3-270m-q4_k_m.gguf" "$EI_SOURCE_DIR/tests/data/run/g
 cmp -s "$tmp/a1" "$tmp/a2" || fail "greedy answers differ"
 grep -q "tok/s" "$tmp/e1" || fail "no speed line on stderr"
 ! grep -q "tok/s" "$tmp/a1" || fail "speed line on stdout"
+# EDGEINFER_PROFILE: the same answer, and a per-op table on stderr that saw
+# the prompt (batch) and the generated tokens (1 row)
+EDGEINFER_PROFILE=1 "$bin" run -m "$tiny" -p "hello" -n 8 --temp 0 > "$tmp/p1" 2> "$tmp/pe"
+cmp -s "$tmp/a1" "$tmp/p1" || fail "EDGEINFER_PROFILE changed the answer"
+grep -q "^edgeinfer profile" "$tmp/pe" || fail "no profile table on stderr"
+grep -Eq "^ +matmul +1 row +[1-9]" "$tmp/pe" || fail "profile: no one-row matmul counted"
+grep -Eq "^ +attention +batch +[1-9]" "$tmp/pe" || fail "profile: no prompt attention counted"
+! grep -q "edgeinfer profile" "$tmp/e1" || fail "profile table without EDGEINFER_PROFILE"
 "$bin" run -m "$tiny" -p "hello" -n 12 --temp 1 -s 42 > "$tmp/s1" 2>/dev/null
 "$bin" run -m "$tiny" -p "hello" -n 12 --temp 1 -s 42 > "$tmp/s2" 2>/dev/null
 cmp -s "$tmp/s1" "$tmp/s2" || fail "same seed, different text"

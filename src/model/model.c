@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "quant/quant.h"
 #include "runtime/backends.h"
+#include "runtime/profile.h"
 #include "util/error.h"
 
 ei_model_params ei_model_default_params(void) {
@@ -275,6 +276,7 @@ ei_status ei_model_load(const char *path, const ei_model_params *p, ei_model **o
     } else {
         s = ei_model_config_load(m->gguf, &m->cfg);
         if (!s) s = ei_cpu_backend_new(m->n_threads, &m->be);
+        if (!s && ei_profile_wanted()) ei_profile_wrap(&m->be);
         if (!s) s = bind_all(m);
         if (!s) s = prepare_weights(m);
         if (!s) s = ei_vocab_load(m->gguf, &m->vocab);
