@@ -7,7 +7,9 @@
  * When the model is freed, a table goes to stderr: per op and row kind,
  * calls, total milliseconds, microseconds per call and share of the time.
  * The forward pass is not touched; with the variable unset nothing is
- * wrapped and nothing costs anything.
+ * wrapped and nothing costs anything. The counters are plain: one thread
+ * drives a model's ops at a time, as in every edgeinfer front end (the
+ * server's scheduler included).
  */
 #include "runtime/profile.h"
 
