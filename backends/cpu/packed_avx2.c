@@ -48,26 +48,28 @@
  * 64 bytes of the block prefetched 4 KiB ahead, 88 % with each line once
  * 1-3 KiB ahead; Q4_0 84 and 84-86 %. */
 #define PREFETCH_SMALL 2048
-#define PREFETCH_BYTES 4096
+#define PREFETCH_LARGE 4096
 
-AI void prefetch_block(const uint8_t *blk, size_t bytes, int h) {
-    if (h) return;
-    /* each line once: those that start in [blk, blk + bytes) + ahead */
-    const uintptr_t end = (uintptr_t)blk + PREFETCH_SMALL + bytes;
-    for (uintptr_t a = ((uintptr_t)blk + PREFETCH_SMALL + 63) & ~(uintptr_t)63; a < end; a += 64)
+/* Prefetch each cache line that starts in [from, to), once. */
+AI void prefetch_lines(const uint8_t *from, const uint8_t *to) {
+    for (uintptr_t a = ((uintptr_t)from + 63) & ~(uintptr_t)63; a < (uintptr_t)to; a += 64)
         _mm_prefetch((const char *)a, _MM_HINT_T0);
 }
 
-/* The same for the K-quants' large blocks (2-3 KiB), spread over the
- * block's sub-blocks: part `part` of `parts`. Issued all at once, one
- * block's worth of prefetches overflows the outstanding-miss slots and
+/* A block of 32 values, PREFETCH_SMALL ahead (half 0's pass only). */
+AI void prefetch_block(const uint8_t *blk, size_t bytes, int h) {
+    if (!h) prefetch_lines(blk + PREFETCH_SMALL, blk + PREFETCH_SMALL + bytes);
+}
+
+/* The K-quants' large blocks (2-3 KiB), PREFETCH_LARGE ahead and spread
+ * over the block's sub-blocks: part `part` of `parts`. Issued all at once,
+ * one block's worth of prefetches overflows the outstanding-miss slots and
  * memory idles while the block computes (Q6_K with one column: 77 % of a
  * plain read's bandwidth issued at once, 94 % spread;
  * tests/microbench/gemv_stream.c). */
 AI void prefetch_part(const uint8_t *blk, size_t bytes, int part, int parts) {
-    const size_t o1 = bytes * (size_t)(part + 1) / (size_t)parts;
-    for (size_t o = bytes * (size_t)part / (size_t)parts; o < o1; o += 64)
-        _mm_prefetch((const char *)blk + PREFETCH_BYTES + o, _MM_HINT_T0);
+    const uint8_t *ahead = blk + PREFETCH_LARGE;
+    prefetch_lines(ahead + bytes * (size_t)part / (size_t)parts, ahead + bytes * (size_t)(part + 1) / (size_t)parts);
 }
 
 AI __m256i load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
@@ -330,48 +332,46 @@ AI void group_q4_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
 /* Half h (rows 8h..8h+7) of Q6_K super-block b, added to acc[0..NC). */
 AI void half_block_q6_K(const uint8_t *blk, int64_t b, int h, const char *a, size_t as, const int NC, __m256 *acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
-    {
-        __m256i isum[MAX_NC];
-        for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
-        for (int j = 0; j < 16; j++) {
-            if (h == 0) prefetch_part(blk, ei_pack_block_bytes(EI_TYPE_Q6_K), j, 16);
-            const __m256i sc8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * h)));
-            const __m256i sc = _mm256_or_si256(_mm256_and_si256(sc8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc8, 16));
-            const __m256i L0 = load(blk + 288 + 128 * j + 32 * h), L1 = load(blk + 288 + 128 * j + 64 + 32 * h);
-            const __m256i H = load(blk + 288 + 2048 + 64 * j + 32 * h);
-            /* codes 0..63: low nibble | two high bits at 4..5 */
-            const __m256i W[4] = {
-                _mm256_or_si256(_mm256_and_si256(L0, m4), _mm256_and_si256(_mm256_slli_epi16(H, 4), m30)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m4),
-                                _mm256_and_si256(_mm256_slli_epi16(H, 2), m30)),
-                _mm256_or_si256(_mm256_and_si256(L1, m4), _mm256_and_si256(H, m30)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m4),
-                                _mm256_and_si256(_mm256_srli_epi16(H, 2), m30)),
-            };
-            for (int c = 0; c < NC; c++) {
-                const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j;
-                const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(W[0], bcast32(qa)),
-                                                    _mm256_maddubs_epi16(W[1], bcast32(qa + 4)));
-                const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(W[2], bcast32(qa + 8)),
-                                                    _mm256_maddubs_epi16(W[3], bcast32(qa + 12)));
-                isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(s0, sc), _mm256_madd_epi16(s1, sc)));
-            }
-        }
-        /* the codes' offset of 32: minus 32 * sum over j of sc_j * bsums_j */
-        __m256i scp[8]; /* (sc[2p], sc[2p+1]) of each row as 16-bit pairs */
-        for (int p = 0; p < 8; p++) {
-            const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p) + 8 * h));
-            const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p + 1) + 8 * h));
-            scp[p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(lo, hi));
-        }
-        const __m256 dw = f16x8(blk + 16 * h);
+    __m256i isum[MAX_NC];
+    for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
+    for (int j = 0; j < 16; j++) {
+        if (h == 0) prefetch_part(blk, ei_pack_block_bytes(EI_TYPE_Q6_K), j, 16);
+        const __m256i sc8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * h)));
+        const __m256i sc = _mm256_or_si256(_mm256_and_si256(sc8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc8, 16));
+        const __m256i L0 = load(blk + 288 + 128 * j + 32 * h), L1 = load(blk + 288 + 128 * j + 64 + 32 * h);
+        const __m256i H = load(blk + 288 + 2048 + 64 * j + 32 * h);
+        /* codes 0..63: low nibble | two high bits at 4..5 */
+        const __m256i W[4] = {
+            _mm256_or_si256(_mm256_and_si256(L0, m4), _mm256_and_si256(_mm256_slli_epi16(H, 4), m30)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L0, 4), m4),
+                            _mm256_and_si256(_mm256_slli_epi16(H, 2), m30)),
+            _mm256_or_si256(_mm256_and_si256(L1, m4), _mm256_and_si256(H, m30)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L1, 4), m4),
+                            _mm256_and_si256(_mm256_srli_epi16(H, 2), m30)),
+        };
         for (int c = 0; c < NC; c++) {
-            const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
-            __m256i sb = _mm256_setzero_si256();
-            for (int p = 0; p < 8; p++) sb = _mm256_add_epi32(sb, _mm256_madd_epi16(scp[p], bcast32(ab->bsums + 2 * p)));
-            isum[c] = _mm256_sub_epi32(isum[c], _mm256_slli_epi32(sb, 5));
-            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ab->d)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+            const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j;
+            const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(W[0], bcast32(qa)),
+                                                _mm256_maddubs_epi16(W[1], bcast32(qa + 4)));
+            const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(W[2], bcast32(qa + 8)),
+                                                _mm256_maddubs_epi16(W[3], bcast32(qa + 12)));
+            isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(s0, sc), _mm256_madd_epi16(s1, sc)));
         }
+    }
+    /* the codes' offset of 32: minus 32 * sum over j of sc_j * bsums_j */
+    __m256i scp[8]; /* (sc[2p], sc[2p+1]) of each row as 16-bit pairs */
+    for (int p = 0; p < 8; p++) {
+        const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p) + 8 * h));
+        const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p + 1) + 8 * h));
+        scp[p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(lo, hi));
+    }
+    const __m256 dw = f16x8(blk + 16 * h);
+    for (int c = 0; c < NC; c++) {
+        const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
+        __m256i sb = _mm256_setzero_si256();
+        for (int p = 0; p < 8; p++) sb = _mm256_add_epi32(sb, _mm256_madd_epi16(scp[p], bcast32(ab->bsums + 2 * p)));
+        isum[c] = _mm256_sub_epi32(isum[c], _mm256_slli_epi32(sb, 5));
+        acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ab->d)), _mm256_cvtepi32_ps(isum[c]), acc[c]);
     }
 }
 
