@@ -24,7 +24,7 @@ enum {
 };
 
 /* A few GGML tensor type ids, as numbered by the file format. */
-enum { GB_F32 = 0, GB_F16 = 1, GB_Q4_0 = 2, GB_Q8_0 = 8, GB_Q4_K = 12, GB_IQ2_XXS = 16 };
+enum { GB_F32 = 0, GB_F16 = 1, GB_Q4_0 = 2, GB_Q8_0 = 8, GB_Q4_K = 12, GB_IQ2_XXS = 16, GB_I32 = 26 };
 
 typedef struct gb {
     unsigned char *buf;

@@ -26,7 +26,7 @@ mkdir -p "$out"
 sources=(
   tests/neon_vec_dot_check.c
   backends/cpu/vec_dot_neon.c backends/cpu/vec_dot_scalar.c backends/cpu/cpu_features.c
-  src/quant/quant.c src/quant/legacy.c src/quant/kquants.c src/quant/iquants.c src/quant/fp16.c
+  src/quant/quant.c src/quant/legacy.c src/quant/kquants.c src/quant/iquants.c src/quant/iq_lattice.c src/quant/iq_grids.c src/quant/fp16.c
   src/util/error.c
 )
 # the project's flags (CMakeLists.txt): C11, no contraction of a * b + c

@@ -43,7 +43,10 @@
 /* Priority order of the issue; every type with a kernel. */
 static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_K,   EI_TYPE_Q6_K,   EI_TYPE_Q4_1,
                                 EI_TYPE_Q5_K, EI_TYPE_Q5_0, EI_TYPE_Q3_K,   EI_TYPE_Q2_K,   EI_TYPE_IQ4_NL,
-                                EI_TYPE_IQ4_XS, EI_TYPE_F16, EI_TYPE_Q5_1,  EI_TYPE_BF16,   EI_TYPE_F32};
+                                EI_TYPE_IQ4_XS, EI_TYPE_F16, EI_TYPE_Q5_1,  EI_TYPE_BF16,   EI_TYPE_F32,
+                                /* read only: no quantizer, random blocks (random_scaled_blocks) */
+                                EI_TYPE_IQ2_XXS, EI_TYPE_IQ2_XS, EI_TYPE_IQ2_S, EI_TYPE_IQ3_XXS, EI_TYPE_IQ3_S,
+                                EI_TYPE_IQ1_S, EI_TYPE_IQ1_M, EI_TYPE_TQ1_0, EI_TYPE_TQ2_0, EI_TYPE_MXFP4};
 #define N_TYPES (sizeof types / sizeof *types)
 
 /* Every level adds the same exact integers in the same float order as the
@@ -64,11 +67,40 @@ static void gaussian(uint64_t *seed, float *x, int64_t n, float scale) {
     }
 }
 
+/* Random blocks of a type without a quantizer (every byte pattern is a
+ * valid block), with the block scale set to a finite value of magnitude
+ * 10^(r % 5 - 4) .. (so that rows differ in scale as make_weights' do; a
+ * zero scale every seventh row), either sign. */
+static void random_scaled_blocks(ei_type t, unsigned char *w, int64_t n, int r, uint64_t *seed) {
+    const size_t bb = ei_type_block_bytes(t), nb = (size_t)(n / (int64_t)ei_type_block_size(t));
+    for (size_t k = 0; k < bb * nb; k++) w[k] = (unsigned char)tu_rand_u64(seed);
+    for (size_t b = 0; b < nb; b++) {
+        unsigned char *blk = w + b * bb;
+        const float mag = r % 7 == 3 ? 0.0f : powf(10.0f, (float)(r % 5) - 4.0f) * (1.0f + (float)(tu_rand_u64(seed) % 100) / 50.0f);
+        const uint16_t h = ei_fp32_to_fp16(tu_rand_u64(seed) & 1 ? -mag : mag);
+        if (t == EI_TYPE_MXFP4) {
+            blk[0] = (uint8_t)(110 + r % 5 * 3 + (int)(tu_rand_u64(seed) % 3)); /* 2^-18 .. 2^-4 */
+        } else if (t == EI_TYPE_IQ1_M) { /* the f16 bits in the top nibbles of the four scale words */
+            for (int q = 0; q < 4; q++) blk[48 + 2 * q + 1] = (uint8_t)((blk[48 + 2 * q + 1] & 0x0F) | ((h >> 4 * q) & 0xF) << 4);
+        } else {
+            const size_t off = t == EI_TYPE_TQ1_0 ? 52 : t == EI_TYPE_TQ2_0 ? 64 : 0;
+            memcpy(blk + off, &h, 2);
+        }
+    }
+}
+
 /* Rows of n weights quantized with the reference quantizer: Gaussian rows
- * of varying scale, a zero row, a row with one outlier per 64 values. */
+ * of varying scale, a zero row, a row with one outlier per 64 values
+ * (types without a quantizer: random_scaled_blocks). */
 static void *make_weights(ei_type t, int64_t n, int rows, uint64_t *seed, size_t *row_bytes) {
     const ei_type_traits *tt = ei_type_traits_of(t);
     *row_bytes = ei_type_row_bytes(t, n);
+    if (!tt->quantize) {
+        unsigned char *w = malloc(*row_bytes * (size_t)rows);
+        assert_non_null(w);
+        for (int r = 0; r < rows; r++) random_scaled_blocks(t, w + (size_t)r * *row_bytes, n, r, seed);
+        return w;
+    }
     unsigned char *w = malloc(*row_bytes * (size_t)rows);
     float *x = malloc(sizeof(float) * (size_t)n);
     assert_non_null(w);
@@ -148,7 +180,9 @@ static void test_cpu_levels(void **state) {
     assert_string_equal(ei_cpu_level_name((ei_cpu_level)99), "?");
     /* no kernel, no rows: the backend takes its reference path */
     assert_int_equal(ei_vec_dot_act_type(EI_TYPE_F64), EI_TYPE_COUNT);
-    assert_int_equal(ei_vec_dot_act_type(EI_TYPE_IQ2_XXS), EI_TYPE_COUNT);
+    assert_int_equal(ei_vec_dot_act_type(EI_TYPE_I32), EI_TYPE_COUNT);
+    assert_int_equal(ei_vec_dot_act_type(EI_TYPE_IQ2_XXS), EI_TYPE_Q8_K);
+    assert_int_equal(ei_vec_dot_act_type(EI_TYPE_MXFP4), EI_TYPE_Q8_0);
     assert_int_equal(ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, 48), 0);
     assert_int_equal(ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, 128), 0);
     assert_int_equal(ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, 0), 0);
@@ -244,6 +278,7 @@ static void test_llama_dot_bound(void **state) {
         if (!t) continue;
         for (size_t i = 0; i < N_TYPES; i++) {
             const ei_type wt = types[i], act = ei_vec_dot_act_type(wt);
+            if (!ei_type_traits_of(wt)->quantize) continue; /* read only */
             void *w = malloc(ei_type_row_bytes(wt, N));
             ei_type_traits_of(wt)->quantize(x, w, N);
             size_t stride;

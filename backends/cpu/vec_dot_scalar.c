@@ -16,6 +16,7 @@
 #include "backends/cpu/vec_dot.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
+#include "quant/iq_grids.h"
 #include "quant/quant.h"
 
 /* ---- activation types and rows ------------------------------------------- */
@@ -25,11 +26,12 @@ ei_type ei_vec_dot_act_type(ei_type w) {
     case EI_TYPE_F32: return EI_TYPE_F32;
     case EI_TYPE_F16: return EI_TYPE_F16;
     case EI_TYPE_BF16: return EI_TYPE_BF16;
-    case EI_TYPE_Q4_0: case EI_TYPE_Q5_0: case EI_TYPE_Q8_0: case EI_TYPE_IQ4_NL: return EI_TYPE_Q8_0;
+    case EI_TYPE_Q4_0: case EI_TYPE_Q5_0: case EI_TYPE_Q8_0: case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4:
+        return EI_TYPE_Q8_0;
     case EI_TYPE_Q4_1: case EI_TYPE_Q5_1: return EI_TYPE_Q8_1;
     case EI_TYPE_Q2_K: case EI_TYPE_Q3_K: case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: case EI_TYPE_Q6_K:
     case EI_TYPE_IQ4_XS: return EI_TYPE_Q8_K;
-    default: return EI_TYPE_COUNT;
+    default: return ei_iq_unpackable(w) ? EI_TYPE_Q8_K : EI_TYPE_COUNT;
     }
 }
 
@@ -128,6 +130,11 @@ static void quantize_q8_1(const float *x, void *a, int64_t n) { quantize_q8(x, a
  *   - Q4_K: minimum terms in 4 lanes, subtracted last; Q5_K: minimum terms
  *     by fmaf into one sum; Q2_K: minimum terms into the same accumulator,
  *     before each super-block's values; Q3_K, Q6_K, IQ4_XS: as written.
+ *   - MXFP4: as Q8_0, the block scale its E8M0 exponent (ei_e8m0_half);
+ *   - IQ1/IQ2/IQ3 and TQ1_0/TQ2_0 (our order; ggml's kernels for these
+ *     differ among themselves): the super-block as integers
+ *     (iq_grids.h), lanes as the K-quants', one accumulator, the scale
+ *     (unit * d_a) with unit the f16 scale times its power of two.
  *   - float types: four accumulators of 8 lanes over steps of 32, then
  *     steps of 8 into the first, then the rest one by one. */
 
@@ -262,6 +269,21 @@ static float dot1_iq4_nl(int64_t n, const void *vw, const void *va) {
         sum = fmaf(ei_fp16_to_fp32(a[b].d) * ei_fp16_to_fp32(w[b].d), (float)t, sum);
     }
     return sum;
+}
+
+static float dot1_mxfp4(int64_t n, const void *vw, const void *va) {
+    const block_mxfp4 *w = vw;
+    const block_q8_0 *a = va;
+    float acc[8] = {0};
+    for (int64_t b = 0; b < n / QK_MXFP4; b++) {
+        int8_t q[32];
+        int32_t lanes[8];
+        nibbles(w[b].qs, q);
+        for (int j = 0; j < 32; j++) q[j] = ei_kvalues_mxfp4[(int)q[j]];
+        lanes32(q, a[b].qs, lanes);
+        chain_add(acc, ei_e8m0_half(w[b].e) * ei_fp16_to_fp32(a[b].d), lanes);
+    }
+    return hsum8(acc);
 }
 
 /* Q4_1 / Q5_1: d_w d_a sum(q a) + m_w s_a, s_a Q8_1's f16 block sum */
@@ -487,6 +509,36 @@ static float dot1_iq4_xs(int64_t n, const void *vw, const void *va) {
     return hsum8(acc.lane);
 }
 
+/* The lattice and ternary types: codes and scales per 16 values (iq_grids.h). */
+static float dot1_lattice(ei_type t, size_t block_bytes, int64_t n, const void *vw, const void *va) {
+    const block_q8_K *a = va;
+    kacc acc = {{0}, {0}};
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        ei_iq_unpacked u;
+        ei_iq_unpack(t, (const uint8_t *)vw + (size_t)b * block_bytes, &u);
+        int s16[16];
+        for (int j = 0; j < 16; j++) s16[j] = u.scale[j];
+        int32_t lanes[8] = {0};
+        klanes(u.code, s16, a[b].qs, lanes);
+        kacc_add(&acc, u.unit * a[b].d, lanes);
+    }
+    return hsum8(acc.lane);
+}
+
+#define LATTICE(name, T)                                                                           \
+    static float dot1_##name(int64_t n, const void *w, const void *a) {                             \
+        return dot1_lattice(T, sizeof(block_##name), n, w, a);                                        \
+    }
+LATTICE(iq2_xxs, EI_TYPE_IQ2_XXS)
+LATTICE(iq2_xs, EI_TYPE_IQ2_XS)
+LATTICE(iq2_s, EI_TYPE_IQ2_S)
+LATTICE(iq3_xxs, EI_TYPE_IQ3_XXS)
+LATTICE(iq3_s, EI_TYPE_IQ3_S)
+LATTICE(iq1_s, EI_TYPE_IQ1_S)
+LATTICE(iq1_m, EI_TYPE_IQ1_M)
+LATTICE(tq1_0, EI_TYPE_TQ1_0)
+LATTICE(tq2_0, EI_TYPE_TQ2_0)
+
 /* ---- the table -------------------------------------------------------------- */
 
 #define ROWS(name)                                                                                \
@@ -509,6 +561,16 @@ static float dot1_iq4_xs(int64_t n, const void *vw, const void *va) {
 #define dot_q5_K_1 dot1_q5_K
 #define dot_q6_K_1 dot1_q6_K
 #define dot_iq4_xs_1 dot1_iq4_xs
+#define dot_mxfp4_1 dot1_mxfp4
+#define dot_iq2_xxs_1 dot1_iq2_xxs
+#define dot_iq2_xs_1 dot1_iq2_xs
+#define dot_iq2_s_1 dot1_iq2_s
+#define dot_iq3_xxs_1 dot1_iq3_xxs
+#define dot_iq3_s_1 dot1_iq3_s
+#define dot_iq1_s_1 dot1_iq1_s
+#define dot_iq1_m_1 dot1_iq1_m
+#define dot_tq1_0_1 dot1_tq1_0
+#define dot_tq2_0_1 dot1_tq2_0
 ROWS(dot_f32)
 ROWS(dot_f16)
 ROWS(dot_bf16)
@@ -524,6 +586,16 @@ ROWS(dot_q4_K)
 ROWS(dot_q5_K)
 ROWS(dot_q6_K)
 ROWS(dot_iq4_xs)
+ROWS(dot_mxfp4)
+ROWS(dot_iq2_xxs)
+ROWS(dot_iq2_xs)
+ROWS(dot_iq2_s)
+ROWS(dot_iq3_xxs)
+ROWS(dot_iq3_s)
+ROWS(dot_iq1_s)
+ROWS(dot_iq1_m)
+ROWS(dot_tq1_0)
+ROWS(dot_tq2_0)
 
 void ei_vec_dot_fill_scalar(ei_vec_dot_table *t) {
     memset(t, 0, sizeof *t);
@@ -543,6 +615,16 @@ void ei_vec_dot_fill_scalar(ei_vec_dot_table *t) {
     t->dot[EI_TYPE_Q5_K] = dot_q5_K;
     t->dot[EI_TYPE_Q6_K] = dot_q6_K;
     t->dot[EI_TYPE_IQ4_XS] = dot_iq4_xs;
+    t->dot[EI_TYPE_MXFP4] = dot_mxfp4;
+    t->dot[EI_TYPE_IQ2_XXS] = dot_iq2_xxs;
+    t->dot[EI_TYPE_IQ2_XS] = dot_iq2_xs;
+    t->dot[EI_TYPE_IQ2_S] = dot_iq2_s;
+    t->dot[EI_TYPE_IQ3_XXS] = dot_iq3_xxs;
+    t->dot[EI_TYPE_IQ3_S] = dot_iq3_s;
+    t->dot[EI_TYPE_IQ1_S] = dot_iq1_s;
+    t->dot[EI_TYPE_IQ1_M] = dot_iq1_m;
+    t->dot[EI_TYPE_TQ1_0] = dot_tq1_0;
+    t->dot[EI_TYPE_TQ2_0] = dot_tq2_0;
     t->quantize[EI_TYPE_F32] = quantize_f32;
     t->quantize[EI_TYPE_F16] = quantize_f16;
     t->quantize[EI_TYPE_BF16] = quantize_bf16;

@@ -32,4 +32,16 @@ EI_DECLARE_TYPE(iq4_xs)
 
 #undef EI_DECLARE_TYPE
 
+/* Types read but not written here (no reference quantizer). */
+void ei_dequantize_mxfp4(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq2_xxs(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq2_xs(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq2_s(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq3_xxs(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq3_s(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq1_s(const void *src, float *dst, int64_t n);
+void ei_dequantize_iq1_m(const void *src, float *dst, int64_t n);
+void ei_dequantize_tq1_0(const void *src, float *dst, int64_t n);
+void ei_dequantize_tq2_0(const void *src, float *dst, int64_t n);
+
 #endif

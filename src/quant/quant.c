@@ -38,20 +38,20 @@ static const ei_type_traits table[EI_TYPE_COUNT] = {
     [EI_TYPE_Q8_K] = {"Q8_K", QK_K, sizeof(block_q8_K), ei_dequantize_q8_K, ei_quantize_q8_K},
     [EI_TYPE_IQ4_NL] = {"IQ4_NL", QK4_NL, sizeof(block_iq4_nl), ei_dequantize_iq4_nl, ei_quantize_iq4_nl},
     [EI_TYPE_IQ4_XS] = {"IQ4_XS", QK_K, sizeof(block_iq4_xs), ei_dequantize_iq4_xs, ei_quantize_iq4_xs},
-    /* Layouts known, no reference code: listed so files can be inspected.
-     * Sizes are ggml-common.h's static_asserts. Integer tensors hold
-     * indices or counts, not weights: converting them to float would only
-     * let a model load that cannot run. */
-    [EI_TYPE_IQ2_XXS] = {"IQ2_XXS", QK_K, 2 + QK_K / 4, NULL, NULL},
-    [EI_TYPE_IQ2_XS] = {"IQ2_XS", QK_K, 2 + QK_K / 4 + QK_K / 32, NULL, NULL},
-    [EI_TYPE_IQ2_S] = {"IQ2_S", QK_K, 2 + QK_K / 4 + QK_K / 16, NULL, NULL},
-    [EI_TYPE_IQ3_XXS] = {"IQ3_XXS", QK_K, 2 + 3 * QK_K / 8, NULL, NULL},
-    [EI_TYPE_IQ3_S] = {"IQ3_S", QK_K, 2 + 13 * QK_K / 32 + 4, NULL, NULL},
-    [EI_TYPE_IQ1_S] = {"IQ1_S", QK_K, 2 + QK_K / 8 + QK_K / 16, NULL, NULL},
-    [EI_TYPE_IQ1_M] = {"IQ1_M", QK_K, QK_K / 8 + QK_K / 16 + QK_K / 32, NULL, NULL},
-    [EI_TYPE_TQ1_0] = {"TQ1_0", QK_K, 2 + QK_K / 64 + (QK_K - 4 * QK_K / 64) / 5, NULL, NULL},
-    [EI_TYPE_TQ2_0] = {"TQ2_0", QK_K, 2 + QK_K / 4, NULL, NULL},
-    [EI_TYPE_MXFP4] = {"MXFP4", 32, 1 + 32 / 2, NULL, NULL},
+    /* Read, not written: no reference quantizer (these need an importance
+     * matrix and a lattice search; llama-quantize writes them). */
+    [EI_TYPE_IQ2_XXS] = {"IQ2_XXS", QK_K, sizeof(block_iq2_xxs), ei_dequantize_iq2_xxs, NULL},
+    [EI_TYPE_IQ2_XS] = {"IQ2_XS", QK_K, sizeof(block_iq2_xs), ei_dequantize_iq2_xs, NULL},
+    [EI_TYPE_IQ2_S] = {"IQ2_S", QK_K, sizeof(block_iq2_s), ei_dequantize_iq2_s, NULL},
+    [EI_TYPE_IQ3_XXS] = {"IQ3_XXS", QK_K, sizeof(block_iq3_xxs), ei_dequantize_iq3_xxs, NULL},
+    [EI_TYPE_IQ3_S] = {"IQ3_S", QK_K, sizeof(block_iq3_s), ei_dequantize_iq3_s, NULL},
+    [EI_TYPE_IQ1_S] = {"IQ1_S", QK_K, sizeof(block_iq1_s), ei_dequantize_iq1_s, NULL},
+    [EI_TYPE_IQ1_M] = {"IQ1_M", QK_K, sizeof(block_iq1_m), ei_dequantize_iq1_m, NULL},
+    [EI_TYPE_TQ1_0] = {"TQ1_0", QK_K, sizeof(block_tq1_0), ei_dequantize_tq1_0, NULL},
+    [EI_TYPE_TQ2_0] = {"TQ2_0", QK_K, sizeof(block_tq2_0), ei_dequantize_tq2_0, NULL},
+    [EI_TYPE_MXFP4] = {"MXFP4", QK_MXFP4, sizeof(block_mxfp4), ei_dequantize_mxfp4, NULL},
+    /* Integer tensors hold indices or counts, not weights: converting them
+     * to float would only let a model load that cannot run. */
     [EI_TYPE_I8] = {"I8", 1, 1, NULL, NULL},
     [EI_TYPE_I16] = {"I16", 1, 2, NULL, NULL},
     [EI_TYPE_I32] = {"I32", 1, 4, NULL, NULL},
