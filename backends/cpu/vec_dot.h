@@ -124,6 +124,7 @@ static inline void ei_q8_clear_pad(void *row, size_t block_bytes, int64_t n) {
 void ei_vec_dot_fill_scalar(ei_vec_dot_table *t);
 #if defined(__x86_64__)
 void ei_vec_dot_fill_avx2(ei_vec_dot_table *t);
+void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t); /* the lattice, ternary and MXFP4 types */
 void ei_vec_dot_fill_avx512(ei_vec_dot_table *t, int vnni);
 #endif
 #if defined(__aarch64__)

@@ -8,6 +8,12 @@ SmolLM2 model or a file of ../shared/testdata/vocab. Matrices are written in
 --type (f16, q8_0, q4_0, q4_1, q5_0, q5_1: types gguf.quants quantizes and our
 reference quantizer matches byte for byte); norms stay f32.
 
+The types nothing here quantizes (iq2_xxs, iq2_xs, iq2_s, iq3_xxs, iq3_s,
+iq1_s, iq1_m, tq1_0, tq2_0, mxfp4) get random blocks (every byte pattern is a
+valid block) with the block scale set so that the weights have the standard
+deviation the float ones would; --type iq-mix gives the matrices these ten
+types in turn (token_embd IQ2_XXS, blk.0.attn_q IQ2_XS, ...).
+
 usage: make_random_model.py VOCAB.gguf OUT.gguf [--type q8_0] [--dim 256 --layers 4
        --heads 8 --kv-heads 4 --ffn 768 --ctx 2048 --seed 1 --out-scale 4]
 """
@@ -30,16 +36,23 @@ p.add_argument("--seed", type=int, default=1)
 p.add_argument("--out-scale", type=float, default=4.0, help="larger gives peakier next-token distributions")
 a = p.parse_args()
 
-qtype = {
+T = gguf.GGMLQuantizationType
+RANDOM_BLOCKS = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ1_M, T.TQ1_0, T.TQ2_0, T.MXFP4]
+MIX = a.type == "iq-mix"
+if MIX or a.type.upper() in T.__members__ and T[a.type.upper()] in RANDOM_BLOCKS:
+    qtype = None if MIX else T[a.type.upper()]
+    ftype = gguf.LlamaFileType.GUESSED
+else:
+    qtype = {
     "f16": gguf.GGMLQuantizationType.F16, "q8_0": gguf.GGMLQuantizationType.Q8_0,
     "q4_0": gguf.GGMLQuantizationType.Q4_0, "q4_1": gguf.GGMLQuantizationType.Q4_1,
     "q5_0": gguf.GGMLQuantizationType.Q5_0, "q5_1": gguf.GGMLQuantizationType.Q5_1,
 }[a.type]
-ftype = {
+    ftype = {
     "f16": gguf.LlamaFileType.MOSTLY_F16, "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
     "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0, "q4_1": gguf.LlamaFileType.MOSTLY_Q4_1,
     "q5_0": gguf.LlamaFileType.MOSTLY_Q5_0, "q5_1": gguf.LlamaFileType.MOSTLY_Q5_1,
-}[a.type]
+    }[a.type]
 
 r = gguf.GGUFReader(a.vocab)
 w = gguf.GGUFWriter(a.out, "llama")
@@ -74,17 +87,49 @@ for f in r.fields.values():
         w.add_key_value(f.name, f.parts[-1][0].item(), vt)
 
 rng = np.random.default_rng(a.seed)
+n_matrices = 0
+# byte offset of the f16 block scale (None: IQ1_M's is spread over nibbles,
+# MXFP4's is an exponent byte)
+SCALE_AT = {T.IQ2_XXS: 0, T.IQ2_XS: 0, T.IQ2_S: 0, T.IQ3_XXS: 0, T.IQ3_S: 0, T.IQ1_S: 0, T.TQ1_0: 52, T.TQ2_0: 64}
+
+
+def set_scale(raw, qt, size, value):
+    """Write the block scale `value` (f16; MXFP4: the power of two nearest) into every block."""
+    blocks = raw.reshape(-1, size)
+    if qt == T.MXFP4:
+        blocks[:, 0] = np.uint8(128 + int(np.round(np.log2(value))))  # scale 2^(e - 128)
+    elif qt == T.IQ1_M:
+        h = int(np.float16(value).view(np.uint16))
+        for q in range(4):
+            blocks[:, 48 + 2 * q + 1] = (blocks[:, 48 + 2 * q + 1] & 0x0F) | (((h >> 4 * q) & 0xF) << 4)
+    else:
+        blocks[:, SCALE_AT[qt]:SCALE_AT[qt] + 2] = np.frombuffer(np.float16(value).tobytes(), dtype=np.uint8)
+
+
+def random_blocks(qt, shape, std):
+    block, size = gguf.constants.GGML_QUANT_SIZES[qt]
+    raw = rng.integers(0, 256, shape[0] * shape[1] // block * size, dtype=np.uint8)
+    set_scale(raw, qt, size, 1.0)
+    std1 = gguf.quants.dequantize(raw, qt).astype(np.float64).std()
+    set_scale(raw, qt, size, std / std1)
+    return raw.reshape(shape[0], shape[1] // block * size)
 
 
 def t(name, *shape, norm=False, scale=1.0):
+    global n_matrices
     if norm:
         w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32))
+        return
+    qt = RANDOM_BLOCKS[n_matrices % len(RANDOM_BLOCKS)] if MIX else qtype
+    n_matrices += 1
+    if qt in RANDOM_BLOCKS:
+        w.add_tensor(name, random_blocks(qt, shape, scale / np.sqrt(shape[-1])), raw_dtype=qt)
         return
     x = (scale * rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
     if qtype == gguf.GGMLQuantizationType.F16:
         w.add_tensor(name, x.astype(np.float16))
     else:
-        w.add_tensor(name, gguf.quants.quantize(x, qtype), raw_dtype=qtype)
+        w.add_tensor(name, gguf.quants.quantize(x, qt), raw_dtype=qt)
 
 
 d, hd = a.dim, a.dim // a.heads

@@ -1,0 +1,273 @@
+/*
+ * vec_dot_avx2_iq.c — AVX2 kernels for the lattice types (IQ1_S, IQ1_M,
+ * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S), the ternary ones (TQ1_0, TQ2_0)
+ * and MXFP4.
+ *
+ * A group of 32 weights becomes one 256-bit register of magnitudes plus
+ * their signs: the grid points are looked up by index (four 8-value points
+ * or eight 4-value ones per register) and the stored sign bits expanded to
+ * bytes; the activations take the signs (sign trick), so each 32-bit lane
+ * holds exactly the integer lane of the scalar kernel (klanes), times the
+ * sub-block scales by madd. Per super-block one FMA of (unit * d_a) per
+ * row, then the fixed reduction: the scalar kernel's bits (tested).
+ */
+#include "backends/cpu/vec_dot.h"
+
+#if defined(__x86_64__)
+
+#include "backends/cpu/vec_dot_avx2.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/iq_grids.h"
+
+/* the scales of a group of 32: values 0-15 (lanes 0-3) and 16-31 (4-7) */
+AI __m256i group_scales(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo)); }
+
+/* isum[r] += the lanes of (magnitudes mag, negative where neg) against
+ * group ib of activation row r */
+AI void add_group(__m256i mag, __m256i neg, __m256i scales, const block_q8_K *const *A, int64_t b, int ib, const int nr,
+                  __m256i *isum) {
+    const __m256i sgn = _mm256_or_si256(neg, _mm256_set1_epi8(1)); /* -1 or +1 per byte */
+    for (int r = 0; r < nr; r++) {
+        const __m256i a = _mm256_sign_epi8(load(A[r][b].qs + 32 * ib), sgn);
+        isum[r] = _mm256_add_epi32(isum[r], dot_us_scaled(mag, a, scales));
+    }
+}
+
+/* the same for signed codes (IQ1, TQ) */
+AI void add_codes(__m256i code, __m256i scales, const block_q8_K *const *A, int64_t b, int ib, const int nr, __m256i *isum) {
+    const __m256i mag = _mm256_sign_epi8(code, code);
+    for (int r = 0; r < nr; r++) {
+        const __m256i a = _mm256_sign_epi8(load(A[r][b].qs + 32 * ib), code);
+        isum[r] = _mm256_add_epi32(isum[r], dot_us_scaled(mag, a, scales));
+    }
+}
+
+/* four groups of 7 stored sign bits -> 32 sign bits */
+AI uint32_t signs32(uint32_t meta) {
+    uint32_t s = 0;
+    for (int l = 0; l < 4; l++) s |= ei_iq_signs8((meta >> 7 * l) & 127) << 8 * l;
+    return s;
+}
+
+AI __m256i grid8x4(const uint64_t *grid, unsigned i0, unsigned i1, unsigned i2, unsigned i3) {
+    return _mm256_set_epi64x((long long)grid[i3], (long long)grid[i2], (long long)grid[i1], (long long)grid[i0]);
+}
+
+AI __m256i grid4x8(const uint32_t *grid, const unsigned idx[8]) {
+    return _mm256_set_epi32((int)grid[idx[7]], (int)grid[idx[6]], (int)grid[idx[5]], (int)grid[idx[4]], (int)grid[idx[3]],
+                            (int)grid[idx[2]], (int)grid[idx[1]], (int)grid[idx[0]]);
+}
+
+/* 8 * (grid value -1/0/1) + sigma_l for the four 8-value points: IQ1's codes */
+AI __m256i iq1_codes(const unsigned idx[4], const int sigma[4]) {
+    __m256i g = grid8x4(ei_iq1s_grid, idx[0], idx[1], idx[2], idx[3]);
+    g = _mm256_add_epi8(g, g);
+    g = _mm256_add_epi8(g, g);
+    g = _mm256_add_epi8(g, g);
+    const __m256i s = _mm256_set_epi64x((long long)((uint64_t)(uint8_t)sigma[3] * 0x0101010101010101u),
+                                        (long long)((uint64_t)(uint8_t)sigma[2] * 0x0101010101010101u),
+                                        (long long)((uint64_t)(uint8_t)sigma[1] * 0x0101010101010101u),
+                                        (long long)((uint64_t)(uint8_t)sigma[0] * 0x0101010101010101u));
+    return _mm256_add_epi8(g, s);
+}
+
+/* One super-block's groups of 32 into isum[0..nr), per type. */
+AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64_t b, const int nr, __m256i *isum) {
+    switch (T) {
+    case EI_TYPE_IQ2_XXS: {
+        const block_iq2_xxs *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const uint8_t *q = (const uint8_t *)x->qs + 8 * ib;
+            uint32_t meta;
+            memcpy(&meta, q + 4, 4);
+            const int sc = 2 * (int)(meta >> 28) + 1;
+            add_group(grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), bits32_of(signs32(meta)), group_scales(sc, sc), A, b,
+                      ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_IQ2_XS: {
+        const block_iq2_xs *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const uint16_t *q = x->qs + 4 * ib;
+            uint32_t s = 0;
+            for (int l = 0; l < 4; l++) s |= ei_iq_signs8(q[l] >> 9) << 8 * l;
+            add_group(grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), bits32_of(s),
+                      group_scales(2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_IQ2_S: {
+        const block_iq2_s *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const uint8_t *q = x->qs + 4 * ib;
+            const unsigned qh = x->qh[ib];
+            add_group(grid8x4(ei_iq2s_grid, q[0] | (qh << 8 & 0x300), q[1] | (qh << 6 & 0x300), q[2] | (qh << 4 & 0x300),
+                              q[3] | (qh << 2 & 0x300)),
+                      bits32(x->qs + QK_K / 8 + 4 * ib),
+                      group_scales(2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_IQ3_XXS: {
+        const block_iq3_xxs *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const uint8_t *q = x->qs + 8 * ib;
+            uint32_t meta;
+            memcpy(&meta, x->qs + QK_K / 4 + 4 * ib, 4);
+            const unsigned idx[8] = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]};
+            const int sc = 2 * (int)(meta >> 28) + 1;
+            add_group(grid4x8(ei_iq3xxs_grid, idx), bits32_of(signs32(meta)), group_scales(sc, sc), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_IQ3_S: {
+        const block_iq3_s *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const uint8_t *q = x->qs + 8 * ib;
+            const unsigned qh = x->qh[ib];
+            unsigned idx[8];
+            for (int k = 0; k < 8; k++) idx[k] = q[k] | (qh << (8 - k) & 256);
+            const int sc = 2 * ((x->scales[ib / 2] >> 4 * (ib % 2)) & 0xF) + 1;
+            add_group(grid4x8(ei_iq3s_grid, idx), bits32(x->signs + 4 * ib), group_scales(sc, sc), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_IQ1_S: {
+        const block_iq1_s *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const unsigned qh = x->qh[ib];
+            const int sg = qh & 0x8000 ? -1 : 1, sc = 2 * ((qh >> 12) & 7) + 1;
+            unsigned idx[4];
+            for (int l = 0; l < 4; l++) idx[l] = x->qs[4 * ib + l] | ((qh >> 3 * l) & 7) << 8;
+            const int sigma[4] = {sg, sg, sg, sg};
+            add_codes(iq1_codes(idx, sigma), group_scales(sc, sc), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_IQ1_M: {
+        const block_iq1_m *x = blk;
+        uint16_t sc[4];
+        memcpy(sc, x->scales, sizeof sc);
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            unsigned idx[4];
+            int sigma[4];
+            for (int l = 0; l < 4; l++) {
+                const unsigned qh = x->qh[2 * ib + l / 2] >> 4 * (l % 2);
+                idx[l] = x->qs[4 * ib + l] | (qh & 7) << 8;
+                sigma[l] = qh & 8 ? -1 : 1;
+            }
+            const int s1 = 2 * ((sc[ib / 2] >> 6 * (ib % 2)) & 7) + 1, s2 = 2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1;
+            add_codes(iq1_codes(idx, sigma), group_scales(s1, s2), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    case EI_TYPE_TQ2_0: {
+        const block_tq2_0 *x = blk;
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const __m256i q = _mm256_srli_epi16(load(x->qs + 32 * (ib / 4)), 2 * (ib % 4));
+            const __m256i code = _mm256_sub_epi8(_mm256_and_si256(q, _mm256_set1_epi8(3)), _mm256_set1_epi8(1));
+            add_codes(code, group_scales(1, 1), A, b, ib, nr, isum);
+        }
+        break;
+    }
+    default: { /* TQ1_0: base-3 digits, unpacked by the reference code (a rare type) */
+        ei_iq_unpacked u;
+        ei_iq_unpack(T, blk, &u);
+        for (int ib = 0; ib < QK_K / 32; ib++)
+            add_codes(load(u.code + 32 * ib), group_scales(u.scale[2 * ib], u.scale[2 * ib + 1]), A, b, ib, nr, isum);
+        break;
+    }
+    }
+}
+
+/* The unit (iq_grids.h) of a super-block: its f16 scale times the type's power of two. */
+AI float unit_of(ei_type T, const void *blk) {
+    uint16_t h;
+    switch (T) {
+    case EI_TYPE_IQ1_M: {
+        uint16_t sc[4];
+        memcpy(sc, ((const block_iq1_m *)blk)->scales, sizeof sc);
+        h = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000));
+        return h2f(h) * 0.125f;
+    }
+    case EI_TYPE_TQ1_0: return h2f(((const block_tq1_0 *)blk)->d);
+    case EI_TYPE_TQ2_0: return h2f(((const block_tq2_0 *)blk)->d);
+    default: memcpy(&h, blk, 2); break; /* the others start with it */
+    }
+    switch (T) {
+    case EI_TYPE_IQ3_S: return h2f(h);
+    case EI_TYPE_IQ3_XXS: return h2f(h) * 0.25f;
+    default: return h2f(h) * 0.125f;
+    }
+}
+
+AI void lattice_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, const void *va, size_t as, const int nr,
+                  float *s) {
+    Q8K_ROWS();
+    __m256 acc[MAXR];
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const uint8_t *blk = (const uint8_t *)vw + (size_t)b * block_bytes;
+        __m256i isum[MAXR];
+        for (int r = 0; r < nr; r++) isum[r] = _mm256_setzero_si256();
+        superblock(T, blk, A, b, nr, isum);
+        const float unit = unit_of(T, blk);
+        for (int r = 0; r < nr; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(unit * A[r][b].d), _mm256_cvtepi32_ps(isum[r]), acc[r]);
+    }
+    for (int r = 0; r < nr; r++) s[r] = hsum_ps(acc[r]);
+}
+
+#define LATTICE(name, T)                                                                                        \
+    AI void dot_##name##_k(int64_t n, const void *w, const void *a, size_t as, const int nr, float *s) {         \
+        lattice_k(T, sizeof(block_##name), n, w, a, as, nr, s);                                                  \
+    }                                                                                                           \
+    TILED(dot_##name)
+LATTICE(iq2_xxs, EI_TYPE_IQ2_XXS)
+LATTICE(iq2_xs, EI_TYPE_IQ2_XS)
+LATTICE(iq2_s, EI_TYPE_IQ2_S)
+LATTICE(iq3_xxs, EI_TYPE_IQ3_XXS)
+LATTICE(iq3_s, EI_TYPE_IQ3_S)
+LATTICE(iq1_s, EI_TYPE_IQ1_S)
+LATTICE(iq1_m, EI_TYPE_IQ1_M)
+LATTICE(tq1_0, EI_TYPE_TQ1_0)
+LATTICE(tq2_0, EI_TYPE_TQ2_0)
+
+/* MXFP4 against Q8_0 (its aux part): one accumulator, block after block,
+ * the doubled FP4 levels by table, the sign trick as for IQ4_NL. */
+AI void dot_mxfp4_k(int64_t n, const void *vw, const void *va, size_t as, const int nr, float *s) {
+    const block_mxfp4 *w = vw;
+    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
+    const __m256i table = _mm256_broadcastsi128_si256(load128(ei_kvalues_mxfp4));
+    __m256 acc[MAXR];
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK_MXFP4; b++) {
+        const __m256i v = _mm256_shuffle_epi8(table, nibbles(w[b].qs)), mag = _mm256_sign_epi8(v, v);
+        const float d = ei_e8m0_half(w[b].e);
+        for (int r = 0; r < nr; r++) {
+            const char *row = (const char *)va + (size_t)r * as;
+            const __m256i a = _mm256_sign_epi8(load(row + l.qs + 32 * b), v);
+            const float da = ((const float *)(row + l.ds))[2 * b];
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * da), _mm256_cvtepi32_ps(dot_us(mag, a)), acc[r]);
+        }
+    }
+    for (int r = 0; r < nr; r++) s[r] = hsum_ps(acc[r]);
+}
+TILED(dot_mxfp4)
+
+void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
+    t->dot[EI_TYPE_IQ2_XXS] = dot_iq2_xxs;
+    t->dot[EI_TYPE_IQ2_XS] = dot_iq2_xs;
+    t->dot[EI_TYPE_IQ2_S] = dot_iq2_s;
+    t->dot[EI_TYPE_IQ3_XXS] = dot_iq3_xxs;
+    t->dot[EI_TYPE_IQ3_S] = dot_iq3_s;
+    t->dot[EI_TYPE_IQ1_S] = dot_iq1_s;
+    t->dot[EI_TYPE_IQ1_M] = dot_iq1_m;
+    t->dot[EI_TYPE_TQ1_0] = dot_tq1_0;
+    t->dot[EI_TYPE_TQ2_0] = dot_tq2_0;
+    t->dot[EI_TYPE_MXFP4] = dot_mxfp4;
+}
+
+#endif
