@@ -23,8 +23,9 @@ vocab=../shared/testdata/vocab/ggml-vocab-llama-spm.gguf
 if [ -f "$vocab" ]; then
   if ! (cd "$out" && sha256sum --quiet -c "$OLDPWD/tests/data/parity/SHA256SUMS" >/dev/null 2>&1); then
     "$py" tests/golden/make_random_model.py "$vocab" "$out/random-llama-q8_0.gguf" >/dev/null
+    "$py" tests/golden/make_random_model.py "$vocab" "$out/random-llama-iq-mix.gguf" --type iq-mix >/dev/null
     (cd "$out" && sha256sum --quiet -c "$OLDPWD/tests/data/parity/SHA256SUMS") ||
-      { echo "make_test_models: random Llama differs from the recorded one" >&2; exit 1; }
+      { echo "make_test_models: random Llamas differ from the recorded ones" >&2; exit 1; }
   fi
 else
   echo "make_test_models: $vocab absent: the random-Llama parity test will skip" >&2

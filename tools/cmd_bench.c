@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +79,22 @@ static void model_type(const ei_model *m, char *buf, size_t size) {
     const ei_gguf *g = ei_model_gguf(m);
     int64_t ft = -1;
     ei_gguf_get_int(g, "general.file_type", &ft);
+    /* llama.cpp's llama_model_ftype_name; bit 1024: the writer did not know */
     static const char *const ftypes[] = {
         [0] = "all F32", [1] = "F16", [2] = "Q4_0", [3] = "Q4_1", [7] = "Q8_0", [8] = "Q5_0", [9] = "Q5_1",
         [10] = "Q2_K - Medium", [11] = "Q3_K - Small", [12] = "Q3_K - Medium", [13] = "Q3_K - Large",
         [14] = "Q4_K - Small", [15] = "Q4_K - Medium", [16] = "Q5_K - Small", [17] = "Q5_K - Medium",
-        [18] = "Q6_K", [25] = "IQ4_NL", [30] = "IQ4_XS", [32] = "BF16",
+        [18] = "Q6_K", [19] = "IQ2_XXS - 2.0625 bpw", [20] = "IQ2_XS - 2.3125 bpw", [21] = "Q2_K - Small",
+        [22] = "IQ3_XS - 3.3 bpw", [23] = "IQ3_XXS - 3.0625 bpw", [24] = "IQ1_S - 1.5625 bpw",
+        [25] = "IQ4_NL - 4.5 bpw", [26] = "IQ3_S - 3.4375 bpw", [27] = "IQ3_S mix - 3.66 bpw",
+        [28] = "IQ2_S - 2.5 bpw", [29] = "IQ2_M - 2.7 bpw", [30] = "IQ4_XS - 4.25 bpw", [31] = "IQ1_M - 1.75 bpw",
+        [32] = "BF16", [36] = "TQ1_0 - 1.69 bpw ternary", [37] = "TQ2_0 - 2.06 bpw ternary", [38] = "MXFP4 MoE",
     };
-    const char *fts = ft >= 0 && ft < (int64_t)(sizeof ftypes / sizeof ftypes[0]) && ftypes[ft] ? ftypes[ft] : "?";
+    const bool guessed = ft >= 0 && (ft & 1024);
+    if (ft >= 0) ft &= ~(int64_t)1024;
+    const char *name = ft >= 0 && ft < (int64_t)(sizeof ftypes / sizeof ftypes[0]) && ftypes[ft] ? ftypes[ft] : "?";
+    char fts[64];
+    snprintf(fts, sizeof fts, "%s%s", guessed ? "(guessed) " : "", name);
     double p = (double)ei_model_n_params(m);
     if (p >= 1e9) snprintf(buf, size, "%s %.1fB %s", ei_model_arch(m), p / 1e9, fts);
     else snprintf(buf, size, "%s %.0fM %s", ei_model_arch(m), p / 1e6, fts);

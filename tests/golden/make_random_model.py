@@ -41,7 +41,8 @@ RANDOM_BLOCKS = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ
 MIX = a.type == "iq-mix"
 if MIX or a.type.upper() in T.__members__ and T[a.type.upper()] in RANDOM_BLOCKS:
     qtype = None if MIX else T[a.type.upper()]
-    ftype = gguf.LlamaFileType.GUESSED
+    ftype = gguf.LlamaFileType.GUESSED if MIX else gguf.LlamaFileType[
+        "MOSTLY_MXFP4_MOE" if a.type == "mxfp4" else "MOSTLY_" + a.type.upper()]
 else:
     qtype = {
     "f16": gguf.GGMLQuantizationType.F16, "q8_0": gguf.GGMLQuantizationType.Q8_0,
