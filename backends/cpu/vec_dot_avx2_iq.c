@@ -43,11 +43,14 @@ AI void add_codes(__m256i code, __m256i scales, const block_q8_K *const *A, int6
     }
 }
 
-/* four groups of 7 stored sign bits -> 32 sign bits */
-AI uint32_t signs32(uint32_t meta) {
-    uint32_t s = 0;
-    for (int l = 0; l < 4; l++) s |= ei_iq_signs8((meta >> 7 * l) & 127) << 8 * l;
-    return s;
+/* 7 stored sign bits -> 8 bytes, 0xFF where the value is negative (the
+ * eighth sign from the parity); filled once with the table */
+static uint64_t sign_bytes[128];
+
+/* four groups of 7 stored sign bits (IQ2_XXS, IQ3_XXS) -> the sign mask of 32 values */
+AI __m256i signs_of(uint32_t meta) {
+    return _mm256_set_epi64x((long long)sign_bytes[(meta >> 21) & 127], (long long)sign_bytes[(meta >> 14) & 127],
+                             (long long)sign_bytes[(meta >> 7) & 127], (long long)sign_bytes[meta & 127]);
 }
 
 AI __m256i grid8x4(const uint64_t *grid, unsigned i0, unsigned i1, unsigned i2, unsigned i3) {
@@ -82,7 +85,7 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
             uint32_t meta;
             memcpy(&meta, q + 4, 4);
             const int sc = 2 * (int)(meta >> 28) + 1;
-            add_group(grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), bits32_of(signs32(meta)), group_scales(sc, sc), A, b,
+            add_group(grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), signs_of(meta), group_scales(sc, sc), A, b,
                       ib, nr, isum);
         }
         break;
@@ -91,9 +94,9 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
         const block_iq2_xs *x = blk;
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint16_t *q = x->qs + 4 * ib;
-            uint32_t s = 0;
-            for (int l = 0; l < 4; l++) s |= ei_iq_signs8(q[l] >> 9) << 8 * l;
-            add_group(grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), bits32_of(s),
+            const __m256i neg = _mm256_set_epi64x((long long)sign_bytes[q[3] >> 9], (long long)sign_bytes[q[2] >> 9],
+                                                  (long long)sign_bytes[q[1] >> 9], (long long)sign_bytes[q[0] >> 9]);
+            add_group(grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), neg,
                       group_scales(2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1), A, b, ib, nr, isum);
         }
         break;
@@ -118,7 +121,7 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
             memcpy(&meta, x->qs + QK_K / 4 + 4 * ib, 4);
             const unsigned idx[8] = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]};
             const int sc = 2 * (int)(meta >> 28) + 1;
-            add_group(grid4x8(ei_iq3xxs_grid, idx), bits32_of(signs32(meta)), group_scales(sc, sc), A, b, ib, nr, isum);
+            add_group(grid4x8(ei_iq3xxs_grid, idx), /* (a gather was slower on Zen 3) */ signs_of(meta), group_scales(sc, sc), A, b, ib, nr, isum);
         }
         break;
     }
@@ -258,6 +261,12 @@ AI void dot_mxfp4_k(int64_t n, const void *vw, const void *va, size_t as, const 
 TILED(dot_mxfp4)
 
 void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
+    for (unsigned i = 0; i < 128; i++) { /* called once, while the tables are built */
+        uint64_t m = 0;
+        for (int j = 0; j < 8; j++)
+            if (ei_iq_signs8(i) >> j & 1) m |= (uint64_t)0xFF << 8 * j;
+        sign_bytes[i] = m;
+    }
     t->dot[EI_TYPE_IQ2_XXS] = dot_iq2_xxs;
     t->dot[EI_TYPE_IQ2_XS] = dot_iq2_xs;
     t->dot[EI_TYPE_IQ2_S] = dot_iq2_s;

@@ -8,6 +8,7 @@
 #define EI_QUANT_BLOCKS_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define QK4_0 32
 #define QK4_1 32
@@ -88,8 +89,16 @@ _Static_assert(sizeof(block_tq2_0) == 66, "tq2_0");
 
 /* the 16 levels of IQ4_NL / IQ4_XS */
 extern const int8_t ei_kvalues_iq4nl[16];
-/* MXFP4's 16 levels (FP4 values doubled) and its block scale for them */
+/* MXFP4's 16 levels (FP4 values doubled) */
 extern const int8_t ei_kvalues_mxfp4[16];
-float ei_e8m0_half(uint8_t e);
+
+/* MXFP4's block scale for the doubled levels: 2^(e - 128), the E8M0 scale
+ * 2^(e - 127) halved; e = 0 and 1 give f32 subnormals */
+static inline float ei_e8m0_half(uint8_t e) {
+    const uint32_t bits = e < 2 ? 0x00200000u << e : (uint32_t)(e - 1) << 23;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
 
 #endif

@@ -24,15 +24,6 @@ const int8_t ei_kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1
 /* MXFP4's FP4 (E2M1) levels, doubled so that they are integers */
 const int8_t ei_kvalues_mxfp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-float ei_e8m0_half(uint8_t e) {
-    /* 2^(e - 128): the E8M0 scale 2^(e - 127) halved for the doubled levels;
-     * e = 0 and 1 are f32 subnormals */
-    const uint32_t bits = e < 2 ? 0x00200000u << e : (uint32_t)(e - 1) << 23;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 void ei_dequantize_mxfp4(const void *src, float *dst, int64_t n) {
     const block_mxfp4 *x = src;
     for (int64_t b = 0; b < n / QK_MXFP4; b++) {

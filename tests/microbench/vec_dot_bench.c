@@ -138,9 +138,11 @@ static void run_level(ei_cpu_level level, const ei_type *types, int n_types, int
             free(data);
             continue;
         }
-        /* 64 distinct quantized rows, repeated: the values do not change the speed */
+        /* 64 distinct quantized rows, repeated: the values do not change the
+         * speed (types without a quantizer: random bytes, any of which is a block) */
         unsigned char *rows64 = malloc(rb * 64);
-        ei_type_traits_of(t)->quantize(src, rows64, cols * 64);
+        if (ei_type_traits_of(t)->quantize) ei_type_traits_of(t)->quantize(src, rows64, cols * 64);
+        else for (size_t k = 0; k < rb * 64; k++) rows64[k] = (unsigned char)(rand() >> 7);
         for (int64_t r = 0; r < rows; r++) memcpy(data + (size_t)r * rb, rows64 + (size_t)(r % 64) * rb, rb);
         for (int c = 1; c < copies; c++) memcpy(data + (size_t)c * mat, data, mat);
         free(rows64);
