@@ -22,7 +22,8 @@
  * is printed.
  *
  * Models: the default models from the cache (models/fetch.sh) and the
- * random-weight Llama written by tests/golden/make_random_model.py into the
+ * random-weight Llamas (Q8_0; the ten read-only types in turn) written by
+ * tests/golden/make_random_model.py into the
  * build directory by scripts/test.sh. Absent models skip. The sanitized
  * build skips this test: it would take too long there, and the same code
  * paths run under the sanitizers in test_model.c on a tiny model.
@@ -209,6 +210,15 @@ static void test_parity_random_llama(void **state) {
     run_parity("random-llama-q8_0.bin", path);
 }
 
+/* Every read-only type (IQ1-IQ3, TQ, MXFP4) in one model: random blocks,
+ * ten types in turn over the matrices (make_random_model.py --type iq-mix). */
+static void test_parity_random_llama_iq(void **state) {
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/random-llama-iq-mix.gguf", EI_BINARY_DIR);
+    run_parity("random-llama-iq-mix.bin", path);
+}
+
 static void test_parity_smollm2(void **state) {
     (void)state;
     run_parity("smollm2-135m.bin", tu_default_model("SmolLM2-135M-Instruct.Q4_1.gguf"));
@@ -222,6 +232,7 @@ static void test_parity_gemma3(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parity_random_llama),
+        cmocka_unit_test(test_parity_random_llama_iq),
         cmocka_unit_test(test_parity_smollm2),
         cmocka_unit_test(test_parity_gemma3),
     };
