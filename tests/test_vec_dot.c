@@ -35,6 +35,7 @@
 #include "edgeinfer.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
+#include "quant/iq_grids.h"
 #include "quant/quant.h"
 #include "runtime/backend.h"
 #include "runtime/backends.h"
@@ -382,6 +383,63 @@ static void test_levels_match_scalar(void **state) {
     }
 }
 
+/* Unpacked rows (the lattice and ternary types): every level's unpacker
+ * writes the scalar one's bytes, and dot_unpacked on them gives dot's bits
+ * on the packed row, in every tile size. */
+static void test_unpacked_rows(void **state) {
+    (void)state;
+    const ei_vec_dot_table *ref = ei_vec_dot_table_for(EI_CPU_SCALAR);
+    uint64_t seed = 777;
+    int n_checked = 0;
+    for (int l = 0; l < EI_CPU_LEVEL_COUNT; l++) {
+        const ei_vec_dot_table *t = ei_vec_dot_table_for((ei_cpu_level)l);
+        if (!t) continue;
+        assert_non_null(t->dot_unpacked);
+        for (size_t i = 0; i < N_TYPES; i++) {
+            const ei_type wt = types[i];
+            if (!ei_iq_unpackable(wt)) {
+                assert_null(t->unpack_row[wt]);
+                continue;
+            }
+            assert_non_null(t->unpack_row[wt]);
+            for (int64_t n = QK_K; n <= 5 * QK_K; n += 2 * QK_K) {
+                size_t wrb, stride;
+                const int rows_w = 5, rows_a = 6;
+                unsigned char *w = make_weights(wt, n, rows_w, &seed, &wrb);
+                float *x = make_inputs(n, rows_a, &seed);
+                void *a = quantize_rows(ref, EI_TYPE_Q8_K, x, n, rows_a, &stride);
+                const size_t ub = ei_unpacked_row_bytes(n);
+                unsigned char *u = calloc(1, ub), *u_ref = calloc(1, ub);
+                for (int rw = 0; rw < rows_w; rw++) {
+                    const unsigned char *wr = w + (size_t)rw * wrb;
+                    t->unpack_row[wt](n, wr, u);
+                    ref->unpack_row[wt](n, wr, u_ref);
+                    if (memcmp(u, u_ref, ei_unpacked_units_at(n) + (size_t)n / 64) != 0)
+                        fail_msg("%s %s n=%lld: unpacked row differs from scalar", ei_cpu_level_name(t->level),
+                                 ei_type_name(wt), (long long)n);
+                    for (int nr = 1; nr <= EI_VEC_DOT_MAX_ROWS; nr++)
+                        for (int r0 = 0; r0 + nr <= rows_a; r0++) {
+                            float s[EI_VEC_DOT_MAX_ROWS], want[EI_VEC_DOT_MAX_ROWS];
+                            t->dot_unpacked(n, u, (char *)a + (size_t)r0 * stride, stride, nr, s);
+                            t->dot[wt](n, wr, (char *)a + (size_t)r0 * stride, stride, nr, want);
+                            for (int q = 0; q < nr; q++)
+                                if (!same_bits(s[q], want[q]))
+                                    fail_msg("%s %s n=%lld: unpacked %.9g, dot %.9g", ei_cpu_level_name(t->level),
+                                             ei_type_name(wt), (long long)n, s[q], want[q]);
+                            n_checked++;
+                        }
+                }
+                free(u);
+                free(u_ref);
+                free(a);
+                free(x);
+                free(w);
+            }
+        }
+    }
+    print_message("%d unpacked tiles checked\n", n_checked);
+}
+
 /* ---- activation quantizers ---------------------------------------------------- */
 
 static const ei_type act_types[] = {EI_TYPE_Q8_0, EI_TYPE_Q8_1, EI_TYPE_Q8_K, EI_TYPE_F16, EI_TYPE_BF16, EI_TYPE_F32};
@@ -559,7 +617,9 @@ static void run_matmul(int threads, const ei_tensor *w, const float *x, int rows
 
 static void test_matmul(void **state) {
     (void)state;
-    const ei_type mtypes[] = {EI_TYPE_Q4_0, EI_TYPE_Q4_K, EI_TYPE_Q6_K, EI_TYPE_Q4_1, EI_TYPE_F16, EI_TYPE_F32};
+    /* IQ3_XXS, IQ1_M: through unpacked rows beyond one tile of activation rows */
+    const ei_type mtypes[] = {EI_TYPE_Q4_0, EI_TYPE_Q4_K,   EI_TYPE_Q6_K, EI_TYPE_Q4_1,
+                              EI_TYPE_F16,  EI_TYPE_F32,    EI_TYPE_IQ3_XXS, EI_TYPE_IQ1_M};
     const int row_counts[] = {1, 3, 4, 5, 64, 67};
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     uint64_t seed = 4242;
@@ -620,6 +680,7 @@ int main(void) {
         cmocka_unit_test(test_act_quantizers_identical),
         cmocka_unit_test(test_levels_match_scalar),
         cmocka_unit_test(test_random_blocks),
+        cmocka_unit_test(test_unpacked_rows),
         cmocka_unit_test(test_matmul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

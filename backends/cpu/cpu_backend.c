@@ -97,7 +97,11 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
  * computed by one kernel call whose result does not depend on the tile it
  * was in: outputs do not depend on the thread count. With one activation
  * row (generation) a task takes its weight rows four at a time where the
- * type has a several-rows kernel (same bits as one row at a time).
+ * type has a several-rows kernel (same bits as one row at a time). The
+ * lattice and ternary types (IQ1-IQ3, TQ), whose grid lookups cost more
+ * than the products, unpack the task's weight rows to integers once
+ * (vec_dot.h, unpacked rows) when the task has more than one tile of
+ * activation rows, and take those with dot_unpacked (the same bits).
  *
  * Types without a kernel (F64) take the reference path: each weight row
  * dequantized to f32 and dotted with the exact f32 activations. */
@@ -127,6 +131,8 @@ typedef struct matmul_job {
     ei_vec_dot_fn dot;
     ei_vec_dot_rows_fn dot_rows; /* one activation row: several weight rows per call, or NULL */
     ei_act_quantize_fn quantize;
+    ei_unpack_row_fn unpack_row; /* or NULL */
+    ei_vec_dot_fn dot_unpacked;
 } matmul_job;
 
 static void quantize_task(void *ctx, int64_t r) {
@@ -147,15 +153,21 @@ static void matmul_task(void *ctx, int64_t task) {
         }
         return;
     }
+    const size_t ub = ei_unpacked_row_bytes(n);
+    unsigned char *u = j->unpack_row && r1 - r0 > EI_VEC_DOT_MAX_ROWS ? aligned_alloc(64, ub * (size_t)(o1 - o0)) : NULL;
+    for (int64_t o = o0; u && o < o1; o++)
+        j->unpack_row(n, (const char *)j->w->data + (size_t)o * j->w_row_bytes, u + (size_t)(o - o0) * ub);
     for (int r = r0; r < r1; r += EI_VEC_DOT_MAX_ROWS) {
         const int nr = r1 - r < EI_VEC_DOT_MAX_ROWS ? r1 - r : EI_VEC_DOT_MAX_ROWS;
         const char *a = (const char *)j->a + (size_t)r * j->a_stride;
         for (int64_t o = o0; o < o1; o++) {
             float s[EI_VEC_DOT_MAX_ROWS];
-            j->dot(n, (const char *)j->w->data + (size_t)o * j->w_row_bytes, a, j->a_stride, nr, s);
+            if (u) j->dot_unpacked(n, u + (size_t)(o - o0) * ub, a, j->a_stride, nr, s);
+            else j->dot(n, (const char *)j->w->data + (size_t)o * j->w_row_bytes, a, j->a_stride, nr, s);
             for (int t = 0; t < nr; t++) j->y[(size_t)(r + t) * n_out + o] = s[t];
         }
     }
+    free(u); /* (no memory: the dot path above, same bits) */
 }
 
 static void reference_task(void *ctx, int64_t chunk) {
@@ -337,6 +349,8 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     j.dot = vt->dot[w->type];
     j.dot_rows = vt->dot_rows[w->type];
     j.quantize = vt->quantize[act];
+    j.unpack_row = vt->dot_unpacked ? vt->unpack_row[w->type] : NULL;
+    j.dot_unpacked = vt->dot_unpacked;
     j.n_chunks = n_chunks;
     ei_pool_run(pool_of(be), rows, quantize_task, &j);
     const int64_t n_groups = (rows + MATMUL_GROUP - 1) / MATMUL_GROUP;

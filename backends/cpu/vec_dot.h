@@ -69,12 +69,21 @@ typedef void (*ei_act_quantize_fn)(const float *x, void *a, int64_t n);
  * that weight row alone. */
 typedef void (*ei_vec_dot_rows_fn)(int64_t n, const void *w, size_t w_stride, int nw, const void *a, float *s);
 
+/* Write weight row w (n values, a type ei_iq_unpackable) at u as integers
+ * (the layout below), once for many activation rows: prompt batches of the
+ * lattice and ternary types, whose grid lookups cost more than the
+ * products. */
+typedef void (*ei_unpack_row_fn)(int64_t n, const void *w, void *u);
+
 typedef struct ei_vec_dot_table {
     ei_cpu_level level;
     ei_vec_dot_fn dot[EI_TYPE_COUNT];            /* by weight type; NULL: no kernel */
     ei_vec_dot_rows_fn dot_rows[EI_TYPE_COUNT];  /* by weight type; NULL: use dot row by row */
     ei_act_quantize_fn quantize[EI_TYPE_COUNT];  /* by activation type */
+    ei_unpack_row_fn unpack_row[EI_TYPE_COUNT];  /* by weight type; NULL: none */
+    ei_vec_dot_fn dot_unpacked;                  /* an unpacked row against Q8_K rows: dot's bits */
 } ei_vec_dot_table;
+
 
 /* The activation type paired with weight type w; EI_TYPE_COUNT if none. */
 ei_type ei_vec_dot_act_type(ei_type w);
@@ -117,6 +126,13 @@ static inline void ei_q8_clear_pad(void *row, size_t block_bytes, int64_t n) {
     memset(p + l.qs + (size_t)n, 0, l.ds - l.qs - (size_t)n);
     memset(p + l.ds + 8 * nb, 0, l.bytes - l.ds - 8 * nb);
 }
+
+/* ---- unpacked rows (iq_grids.h's form, row by row) ------------------------
+ *   int8_t code[n]        | int8_t scale[n / 16] | (pad to 4) float unit[n / 256]
+ * value j = (unit[j / 256] * scale[j / 16]) * code[j]. */
+static inline size_t ei_unpacked_scales_at(int64_t n) { return (size_t)n; }
+static inline size_t ei_unpacked_units_at(int64_t n) { return ((size_t)n + (size_t)n / 16 + 3) & ~(size_t)3; }
+static inline size_t ei_unpacked_row_bytes(int64_t n) { return ei_align64(ei_unpacked_units_at(n) + (size_t)n / 64); }
 
 /* ---- per-level fillers (each ISA file); a table starts as a copy of the
  * level below and replaces what it does better ------------------------------ */

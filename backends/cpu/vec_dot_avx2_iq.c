@@ -20,29 +20,6 @@
 #include "quant/fp16.h"
 #include "quant/iq_grids.h"
 
-/* the scales of a group of 32: values 0-15 (lanes 0-3) and 16-31 (4-7) */
-AI __m256i group_scales(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo)); }
-
-/* isum[r] += the lanes of (magnitudes mag, negative where neg) against
- * group ib of activation row r */
-AI void add_group(__m256i mag, __m256i neg, __m256i scales, const block_q8_K *const *A, int64_t b, int ib, const int nr,
-                  __m256i *isum) {
-    const __m256i sgn = _mm256_or_si256(neg, _mm256_set1_epi8(1)); /* -1 or +1 per byte */
-    for (int r = 0; r < nr; r++) {
-        const __m256i a = _mm256_sign_epi8(load(A[r][b].qs + 32 * ib), sgn);
-        isum[r] = _mm256_add_epi32(isum[r], dot_us_scaled(mag, a, scales));
-    }
-}
-
-/* the same for signed codes (IQ1, TQ) */
-AI void add_codes(__m256i code, __m256i scales, const block_q8_K *const *A, int64_t b, int ib, const int nr, __m256i *isum) {
-    const __m256i mag = _mm256_sign_epi8(code, code);
-    for (int r = 0; r < nr; r++) {
-        const __m256i a = _mm256_sign_epi8(load(A[r][b].qs + 32 * ib), code);
-        isum[r] = _mm256_add_epi32(isum[r], dot_us_scaled(mag, a, scales));
-    }
-}
-
 /* 7 stored sign bits -> 8 bytes, 0xFF where the value is negative (the
  * eighth sign from the parity); filled once with the table */
 static uint64_t sign_bytes[128];
@@ -52,6 +29,9 @@ AI __m256i signs_of(uint32_t meta) {
     return _mm256_set_epi64x((long long)sign_bytes[(meta >> 21) & 127], (long long)sign_bytes[(meta >> 14) & 127],
                              (long long)sign_bytes[(meta >> 7) & 127], (long long)sign_bytes[meta & 127]);
 }
+
+/* a sign mask (0xFF: negative) as the signs emit takes */
+AI __m256i sgn_of(__m256i neg) { return _mm256_or_si256(neg, _mm256_set1_epi8(1)); }
 
 AI __m256i grid8x4(const uint64_t *grid, unsigned i0, unsigned i1, unsigned i2, unsigned i3) {
     return _mm256_set_epi64x((long long)grid[i3], (long long)grid[i2], (long long)grid[i1], (long long)grid[i0]);
@@ -75,8 +55,43 @@ AI __m256i iq1_codes(const unsigned idx[4], const int sigma[4]) {
     return _mm256_add_epi8(g, s);
 }
 
-/* One super-block's groups of 32 into isum[0..nr), per type. */
-AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64_t b, const int nr, __m256i *isum) {
+/* the scales of a group of 32: values 0-15 (lanes 0-3) and 16-31 (4-7) */
+AI __m256i group_scales(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo)); }
+
+/* Where a super-block's groups go: added to isum[0..nr) against
+ * activation block b of the rows A (dot), or, when code is not NULL,
+ * stored as integers (unpack). Always inlined with constant arguments, so
+ * each use compiles to one of the two. */
+typedef struct sink {
+    const block_q8_K *const *A;
+    int64_t b;
+    __m256i *isum;
+    int8_t *code, *scale;
+} sink;
+
+/* Group ib: the magnitudes of its 32 codes, their signs (sgn's: -1, 0 or
+ * 1 per byte) and the scales of its two halves. */
+AI void emit(const sink *k, const int nr, int ib, __m256i mag, __m256i sgn, int lo, int hi) {
+    if (k->code) {
+        _mm256_storeu_si256((__m256i *)(k->code + 32 * ib), _mm256_sign_epi8(mag, sgn));
+        k->scale[2 * ib] = (int8_t)lo;
+        k->scale[2 * ib + 1] = (int8_t)hi;
+        return;
+    }
+    const __m256i scales = group_scales(lo, hi);
+    for (int r = 0; r < nr; r++) {
+        const __m256i a = _mm256_sign_epi8(load(k->A[r][k->b].qs + 32 * ib), sgn);
+        k->isum[r] = _mm256_add_epi32(k->isum[r], dot_us_scaled(mag, a, scales));
+    }
+}
+
+/* the same from signed codes (IQ1, TQ) */
+AI void emit_codes(const sink *k, const int nr, int ib, __m256i code, int lo, int hi) {
+    emit(k, nr, ib, _mm256_sign_epi8(code, code), code, lo, hi);
+}
+
+/* A super-block as integers (iq_grids.h), group by group, into the sink. */
+AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     switch (T) {
     case EI_TYPE_IQ2_XXS: {
         const block_iq2_xxs *x = blk;
@@ -85,8 +100,7 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
             uint32_t meta;
             memcpy(&meta, q + 4, 4);
             const int sc = 2 * (int)(meta >> 28) + 1;
-            add_group(grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), signs_of(meta), group_scales(sc, sc), A, b,
-                      ib, nr, isum);
+            emit(k, nr, ib, grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), sgn_of(signs_of(meta)), sc, sc);
         }
         break;
     }
@@ -96,8 +110,8 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
             const uint16_t *q = x->qs + 4 * ib;
             const __m256i neg = _mm256_set_epi64x((long long)sign_bytes[q[3] >> 9], (long long)sign_bytes[q[2] >> 9],
                                                   (long long)sign_bytes[q[1] >> 9], (long long)sign_bytes[q[0] >> 9]);
-            add_group(grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), neg,
-                      group_scales(2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1), A, b, ib, nr, isum);
+            emit(k, nr, ib, grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), sgn_of(neg),
+                 2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1);
         }
         break;
     }
@@ -106,10 +120,11 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint8_t *q = x->qs + 4 * ib;
             const unsigned qh = x->qh[ib];
-            add_group(grid8x4(ei_iq2s_grid, q[0] | (qh << 8 & 0x300), q[1] | (qh << 6 & 0x300), q[2] | (qh << 4 & 0x300),
-                              q[3] | (qh << 2 & 0x300)),
-                      bits32(x->qs + QK_K / 8 + 4 * ib),
-                      group_scales(2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1), A, b, ib, nr, isum);
+            emit(k, nr, ib,
+                 grid8x4(ei_iq2s_grid, q[0] | (qh << 8 & 0x300), q[1] | (qh << 6 & 0x300), q[2] | (qh << 4 & 0x300),
+                         q[3] | (qh << 2 & 0x300)),
+                 sgn_of(bits32(x->qs + QK_K / 8 + 4 * ib)),
+                 2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1);
         }
         break;
     }
@@ -120,8 +135,8 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
             uint32_t meta;
             memcpy(&meta, x->qs + QK_K / 4 + 4 * ib, 4);
             const unsigned idx[8] = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]};
-            const int sc = 2 * (int)(meta >> 28) + 1;
-            add_group(grid4x8(ei_iq3xxs_grid, idx), /* (a gather was slower on Zen 3) */ signs_of(meta), group_scales(sc, sc), A, b, ib, nr, isum);
+            const int sc = 2 * (int)(meta >> 28) + 1; /* (a gather for the grid was slower on Zen 3) */
+            emit(k, nr, ib, grid4x8(ei_iq3xxs_grid, idx), sgn_of(signs_of(meta)), sc, sc);
         }
         break;
     }
@@ -133,7 +148,7 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
             unsigned idx[8];
             for (int k = 0; k < 8; k++) idx[k] = q[k] | (qh << (8 - k) & 256);
             const int sc = 2 * ((x->scales[ib / 2] >> 4 * (ib % 2)) & 0xF) + 1;
-            add_group(grid4x8(ei_iq3s_grid, idx), bits32(x->signs + 4 * ib), group_scales(sc, sc), A, b, ib, nr, isum);
+            emit(k, nr, ib, grid4x8(ei_iq3s_grid, idx), sgn_of(bits32(x->signs + 4 * ib)), sc, sc);
         }
         break;
     }
@@ -141,18 +156,19 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
         const block_iq1_s *x = blk;
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const unsigned qh = x->qh[ib];
-            const int sg = qh & 0x8000 ? -1 : 1, sc = 2 * ((qh >> 12) & 7) + 1;
+            const int sg = qh & 0x8000 ? -1 : 1;
             unsigned idx[4];
             for (int l = 0; l < 4; l++) idx[l] = x->qs[4 * ib + l] | ((qh >> 3 * l) & 7) << 8;
             const int sigma[4] = {sg, sg, sg, sg};
-            add_codes(iq1_codes(idx, sigma), group_scales(sc, sc), A, b, ib, nr, isum);
+            const int sc = 2 * ((qh >> 12) & 7) + 1;
+            emit_codes(k, nr, ib, iq1_codes(idx, sigma), sc, sc);
         }
         break;
     }
     case EI_TYPE_IQ1_M: {
         const block_iq1_m *x = blk;
-        uint16_t sc[4];
-        memcpy(sc, x->scales, sizeof sc);
+        uint16_t s4[4];
+        memcpy(s4, x->scales, sizeof s4);
         for (int ib = 0; ib < QK_K / 32; ib++) {
             unsigned idx[4];
             int sigma[4];
@@ -161,8 +177,8 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
                 idx[l] = x->qs[4 * ib + l] | (qh & 7) << 8;
                 sigma[l] = qh & 8 ? -1 : 1;
             }
-            const int s1 = 2 * ((sc[ib / 2] >> 6 * (ib % 2)) & 7) + 1, s2 = 2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1;
-            add_codes(iq1_codes(idx, sigma), group_scales(s1, s2), A, b, ib, nr, isum);
+            emit_codes(k, nr, ib, iq1_codes(idx, sigma), 2 * ((s4[ib / 2] >> 6 * (ib % 2)) & 7) + 1,
+                 2 * ((s4[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1);
         }
         break;
     }
@@ -170,16 +186,14 @@ AI void superblock(ei_type T, const void *blk, const block_q8_K *const *A, int64
         const block_tq2_0 *x = blk;
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const __m256i q = _mm256_srli_epi16(load(x->qs + 32 * (ib / 4)), 2 * (ib % 4));
-            const __m256i code = _mm256_sub_epi8(_mm256_and_si256(q, _mm256_set1_epi8(3)), _mm256_set1_epi8(1));
-            add_codes(code, group_scales(1, 1), A, b, ib, nr, isum);
+            emit_codes(k, nr, ib, _mm256_sub_epi8(_mm256_and_si256(q, _mm256_set1_epi8(3)), _mm256_set1_epi8(1)), 1, 1);
         }
         break;
     }
     default: { /* TQ1_0: base-3 digits, unpacked by the reference code (a rare type) */
         ei_iq_unpacked u;
         ei_iq_unpack(T, blk, &u);
-        for (int ib = 0; ib < QK_K / 32; ib++)
-            add_codes(load(u.code + 32 * ib), group_scales(u.scale[2 * ib], u.scale[2 * ib + 1]), A, b, ib, nr, isum);
+        for (int ib = 0; ib < QK_K / 32; ib++) emit_codes(k, nr, ib, load(u.code + 32 * ib), u.scale[2 * ib], u.scale[2 * ib + 1]);
         break;
     }
     }
@@ -215,7 +229,8 @@ AI void lattice_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, cons
         const uint8_t *blk = (const uint8_t *)vw + (size_t)b * block_bytes;
         __m256i isum[MAXR];
         for (int r = 0; r < nr; r++) isum[r] = _mm256_setzero_si256();
-        superblock(T, blk, A, b, nr, isum);
+        const sink k = {.A = A, .b = b, .isum = isum};
+        superblock(T, blk, &k, nr);
         const float unit = unit_of(T, blk);
         for (int r = 0; r < nr; r++)
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(unit * A[r][b].d), _mm256_cvtepi32_ps(isum[r]), acc[r]);
@@ -223,11 +238,49 @@ AI void lattice_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, cons
     for (int r = 0; r < nr; r++) s[r] = hsum_ps(acc[r]);
 }
 
+/* A row as integers (vec_dot.h's unpacked rows). */
+AI void unpack_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, void *vu) {
+    int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    float *unit = (float *)((char *)vu + ei_unpacked_units_at(n));
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const uint8_t *blk = (const uint8_t *)vw + (size_t)b * block_bytes;
+        const sink k = {.code = code + QK_K * b, .scale = scale + 16 * b};
+        superblock(T, blk, &k, 1);
+        unit[b] = unit_of(T, blk);
+    }
+}
+
+/* An unpacked row against Q8_K rows: lattice_k's bits at a fraction of the cost. */
+AI void dot_unpacked_k(int64_t n, const void *vu, const void *va, size_t as, const int nr, float *s) {
+    Q8K_ROWS();
+    const int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    const float *unit = (const float *)((const char *)vu + ei_unpacked_units_at(n));
+    __m256 acc[MAXR];
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        __m256i isum[MAXR];
+        for (int r = 0; r < nr; r++) isum[r] = _mm256_setzero_si256();
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const __m256i c = load(code + QK_K * b + 32 * ib), mag = _mm256_sign_epi8(c, c);
+            const __m256i scales = group_scales(scale[16 * b + 2 * ib], scale[16 * b + 2 * ib + 1]);
+            for (int r = 0; r < nr; r++) {
+                const __m256i a = _mm256_sign_epi8(load(A[r][b].qs + 32 * ib), c);
+                isum[r] = _mm256_add_epi32(isum[r], dot_us_scaled(mag, a, scales));
+            }
+        }
+        for (int r = 0; r < nr; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(unit[b] * A[r][b].d), _mm256_cvtepi32_ps(isum[r]), acc[r]);
+    }
+    for (int r = 0; r < nr; r++) s[r] = hsum_ps(acc[r]);
+}
+TILED(dot_unpacked)
+
 #define LATTICE(name, T)                                                                                        \
     AI void dot_##name##_k(int64_t n, const void *w, const void *a, size_t as, const int nr, float *s) {         \
         lattice_k(T, sizeof(block_##name), n, w, a, as, nr, s);                                                  \
     }                                                                                                           \
-    TILED(dot_##name)
+    TILED(dot_##name)                                                                                           \
+    TGT static void unpack_##name(int64_t n, const void *w, void *u) { unpack_k(T, sizeof(block_##name), n, w, u); }
 LATTICE(iq2_xxs, EI_TYPE_IQ2_XXS)
 LATTICE(iq2_xs, EI_TYPE_IQ2_XS)
 LATTICE(iq2_s, EI_TYPE_IQ2_S)
@@ -277,6 +330,16 @@ void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
     t->dot[EI_TYPE_TQ1_0] = dot_tq1_0;
     t->dot[EI_TYPE_TQ2_0] = dot_tq2_0;
     t->dot[EI_TYPE_MXFP4] = dot_mxfp4;
+    t->unpack_row[EI_TYPE_IQ2_XXS] = unpack_iq2_xxs;
+    t->unpack_row[EI_TYPE_IQ2_XS] = unpack_iq2_xs;
+    t->unpack_row[EI_TYPE_IQ2_S] = unpack_iq2_s;
+    t->unpack_row[EI_TYPE_IQ3_XXS] = unpack_iq3_xxs;
+    t->unpack_row[EI_TYPE_IQ3_S] = unpack_iq3_s;
+    t->unpack_row[EI_TYPE_IQ1_S] = unpack_iq1_s;
+    t->unpack_row[EI_TYPE_IQ1_M] = unpack_iq1_m;
+    t->unpack_row[EI_TYPE_TQ1_0] = unpack_tq1_0;
+    t->unpack_row[EI_TYPE_TQ2_0] = unpack_tq2_0;
+    t->dot_unpacked = dot_unpacked;
 }
 
 #endif

@@ -510,25 +510,52 @@ static float dot1_iq4_xs(int64_t n, const void *vw, const void *va) {
 }
 
 /* The lattice and ternary types: codes and scales per 16 values (iq_grids.h). */
+static inline void lattice_block(const int8_t *code, const int8_t *scale, float unit, const block_q8_K *a, kacc *acc) {
+    int s16[16];
+    for (int j = 0; j < 16; j++) s16[j] = scale[j];
+    int32_t lanes[8] = {0};
+    klanes(code, s16, a->qs, lanes);
+    kacc_add(acc, unit * a->d, lanes);
+}
+
 static float dot1_lattice(ei_type t, size_t block_bytes, int64_t n, const void *vw, const void *va) {
     const block_q8_K *a = va;
     kacc acc = {{0}, {0}};
     for (int64_t b = 0; b < n / QK_K; b++) {
         ei_iq_unpacked u;
         ei_iq_unpack(t, (const uint8_t *)vw + (size_t)b * block_bytes, &u);
-        int s16[16];
-        for (int j = 0; j < 16; j++) s16[j] = u.scale[j];
-        int32_t lanes[8] = {0};
-        klanes(u.code, s16, a[b].qs, lanes);
-        kacc_add(&acc, u.unit * a[b].d, lanes);
+        lattice_block(u.code, u.scale, u.unit, &a[b], &acc);
     }
     return hsum8(acc.lane);
+}
+
+/* An unpacked row (vec_dot.h) against Q8_K: dot1_lattice's bits. */
+static float dot1_unpacked(int64_t n, const void *vu, const void *va) {
+    const int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    const float *unit = (const float *)((const char *)vu + ei_unpacked_units_at(n));
+    const block_q8_K *a = va;
+    kacc acc = {{0}, {0}};
+    for (int64_t b = 0; b < n / QK_K; b++) lattice_block(code + QK_K * b, scale + 16 * b, unit[b], &a[b], &acc);
+    return hsum8(acc.lane);
+}
+
+static void unpack_row(ei_type t, size_t block_bytes, int64_t n, const void *w, void *vu) {
+    int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    float *unit = (float *)((char *)vu + ei_unpacked_units_at(n));
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        ei_iq_unpacked u;
+        ei_iq_unpack(t, (const uint8_t *)w + (size_t)b * block_bytes, &u);
+        memcpy(code + QK_K * b, u.code, QK_K);
+        memcpy(scale + 16 * b, u.scale, 16);
+        unit[b] = u.unit;
+    }
 }
 
 #define LATTICE(name, T)                                                                           \
     static float dot1_##name(int64_t n, const void *w, const void *a) {                             \
         return dot1_lattice(T, sizeof(block_##name), n, w, a);                                        \
-    }
+    }                                                                                               \
+    static void unpack_##name(int64_t n, const void *w, void *u) { unpack_row(T, sizeof(block_##name), n, w, u); }
 LATTICE(iq2_xxs, EI_TYPE_IQ2_XXS)
 LATTICE(iq2_xs, EI_TYPE_IQ2_XS)
 LATTICE(iq2_s, EI_TYPE_IQ2_S)
@@ -561,6 +588,7 @@ LATTICE(tq2_0, EI_TYPE_TQ2_0)
 #define dot_q5_K_1 dot1_q5_K
 #define dot_q6_K_1 dot1_q6_K
 #define dot_iq4_xs_1 dot1_iq4_xs
+#define dot_unpacked_1 dot1_unpacked
 #define dot_mxfp4_1 dot1_mxfp4
 #define dot_iq2_xxs_1 dot1_iq2_xxs
 #define dot_iq2_xs_1 dot1_iq2_xs
@@ -586,6 +614,7 @@ ROWS(dot_q4_K)
 ROWS(dot_q5_K)
 ROWS(dot_q6_K)
 ROWS(dot_iq4_xs)
+ROWS(dot_unpacked)
 ROWS(dot_mxfp4)
 ROWS(dot_iq2_xxs)
 ROWS(dot_iq2_xs)
@@ -625,6 +654,16 @@ void ei_vec_dot_fill_scalar(ei_vec_dot_table *t) {
     t->dot[EI_TYPE_IQ1_M] = dot_iq1_m;
     t->dot[EI_TYPE_TQ1_0] = dot_tq1_0;
     t->dot[EI_TYPE_TQ2_0] = dot_tq2_0;
+    t->unpack_row[EI_TYPE_IQ2_XXS] = unpack_iq2_xxs;
+    t->unpack_row[EI_TYPE_IQ2_XS] = unpack_iq2_xs;
+    t->unpack_row[EI_TYPE_IQ2_S] = unpack_iq2_s;
+    t->unpack_row[EI_TYPE_IQ3_XXS] = unpack_iq3_xxs;
+    t->unpack_row[EI_TYPE_IQ3_S] = unpack_iq3_s;
+    t->unpack_row[EI_TYPE_IQ1_S] = unpack_iq1_s;
+    t->unpack_row[EI_TYPE_IQ1_M] = unpack_iq1_m;
+    t->unpack_row[EI_TYPE_TQ1_0] = unpack_tq1_0;
+    t->unpack_row[EI_TYPE_TQ2_0] = unpack_tq2_0;
+    t->dot_unpacked = dot_unpacked;
     t->quantize[EI_TYPE_F32] = quantize_f32;
     t->quantize[EI_TYPE_F16] = quantize_f16;
     t->quantize[EI_TYPE_BF16] = quantize_bf16;
