@@ -260,6 +260,7 @@ AI void dot_unpacked_k(int64_t n, const void *vu, const void *va, size_t as, con
     for (int64_t b = 0; b < n / QK_K; b++) {
         __m256i isum[MAXR];
         for (int r = 0; r < nr; r++) isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 1 /* unrolled, the four rows' sums spilled to the stack */
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const __m256i c = load(code + QK_K * b + 32 * ib), mag = _mm256_sign_epi8(c, c);
             const __m256i scales = group_scales(scale[16 * b + 2 * ib], scale[16 * b + 2 * ib + 1]);
