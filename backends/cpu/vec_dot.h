@@ -128,10 +128,11 @@ static inline void ei_q8_clear_pad(void *row, size_t block_bytes, int64_t n) {
 }
 
 /* ---- unpacked rows (iq_grids.h's form, row by row) ------------------------
- *   int8_t code[n]        | int8_t scale[n / 16] | (pad to 4) float unit[n / 256]
- * value j = (unit[j / 256] * scale[j / 16]) * code[j]. */
+ *   int8_t code[n] | int16_t scale[n / 16] | float unit[n / 256]
+ * value j = (unit[j / 256] * scale[j / 16]) * code[j]. The scales are 16-bit
+ * so that a kernel takes a group of 32's two with one load. */
 static inline size_t ei_unpacked_scales_at(int64_t n) { return (size_t)n; }
-static inline size_t ei_unpacked_units_at(int64_t n) { return ((size_t)n + (size_t)n / 16 + 3) & ~(size_t)3; }
+static inline size_t ei_unpacked_units_at(int64_t n) { return (size_t)n + (size_t)n / 8; }
 static inline size_t ei_unpacked_row_bytes(int64_t n) { return ei_align64(ei_unpacked_units_at(n) + (size_t)n / 64); }
 
 /* ---- per-level fillers (each ISA file); a table starts as a copy of the

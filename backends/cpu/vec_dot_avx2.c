@@ -28,10 +28,6 @@
 #include "quant/fp16.h"
 #include "quant/quant.h"
 
-/* the broadcast of 16-bit element k of each 128-bit lane */
-AI __m256i bcast16(__m256i v, int k) {
-    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(((2 * k + 1) << 8) | (2 * k))));
-}
 
 /* low lane: 16-bit element 2g everywhere, high lane: element 2g + 1 (the
  * two scales of a group of 32 values, 16 values each) */

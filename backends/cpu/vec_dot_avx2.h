@@ -74,6 +74,11 @@ AI __m256i dot_us_scaled(__m256i u, __m256i s, __m256i scales) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales);
 }
 
+/* the broadcast of 16-bit element k of each 128-bit lane */
+AI __m256i bcast16(__m256i v, int k) {
+    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(((2 * k + 1) << 8) | (2 * k))));
+}
+
 /* One wrapper per kernel: nr becomes a constant in the inlined body. */
 #define TILED(name)                                                                               \
     TGT static void name(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) {  \

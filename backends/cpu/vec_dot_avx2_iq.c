@@ -20,11 +20,12 @@
 #include "quant/fp16.h"
 #include "quant/iq_grids.h"
 
-/* 7 stored sign bits -> 8 bytes, 0xFF where the value is negative (the
- * eighth sign from the parity); filled once with the table */
+/* 7 stored sign bits -> 8 bytes, -1 where the value is negative and 1
+ * where not (the eighth sign from the parity): signs as emit takes them;
+ * filled once with the table */
 static uint64_t sign_bytes[128];
 
-/* four groups of 7 stored sign bits (IQ2_XXS, IQ3_XXS) -> the sign mask of 32 values */
+/* four groups of 7 stored sign bits (IQ2_XXS, IQ3_XXS) -> the signs of 32 values */
 AI __m256i signs_of(uint32_t meta) {
     return _mm256_set_epi64x((long long)sign_bytes[(meta >> 21) & 127], (long long)sign_bytes[(meta >> 14) & 127],
                              (long long)sign_bytes[(meta >> 7) & 127], (long long)sign_bytes[meta & 127]);
@@ -66,19 +67,33 @@ typedef struct sink {
     const block_q8_K *const *A;
     int64_t b;
     __m256i *isum;
-    int8_t *code, *scale;
+    int8_t *code;
+    int16_t *scale;
 } sink;
 
+/* one scale for the whole group */
+AI __m256i one_scale(int sc) { return _mm256_set1_epi16((short)sc); }
+
+/* IQ2_XS / IQ2_S: the 16 4-bit scales s (value 2s + 1) of a super-block as
+ * 16-bit lanes, even ones (first halves) in the low 128 bits, odd ones in
+ * the high; group ib's pair is then bcast16(v, ib) */
+AI __m256i nibble_scales(const uint8_t s[8]) {
+    uint64_t x;
+    memcpy(&x, s, 8);
+    const __m128i nib = _mm_and_si128(_mm_set_epi64x((long long)(x >> 4), (long long)x), _mm_set1_epi8(0x0F));
+    return _mm256_cvtepi8_epi16(_mm_add_epi8(_mm_add_epi8(nib, nib), _mm_set1_epi8(1)));
+}
+
 /* Group ib: the magnitudes of its 32 codes, their signs (sgn's: -1, 0 or
- * 1 per byte) and the scales of its two halves. */
-AI void emit(const sink *k, const int nr, int ib, __m256i mag, __m256i sgn, int lo, int hi) {
+ * 1 per byte), the 16-bit scales of its two halves (lanes 0-3, 4-7) and
+ * the same as integers (the compiler keeps whichever form the sink uses). */
+AI void emit(const sink *k, const int nr, int ib, __m256i mag, __m256i sgn, __m256i scales, int lo, int hi) {
     if (k->code) {
         _mm256_storeu_si256((__m256i *)(k->code + 32 * ib), _mm256_sign_epi8(mag, sgn));
-        k->scale[2 * ib] = (int8_t)lo;
-        k->scale[2 * ib + 1] = (int8_t)hi;
+        k->scale[2 * ib] = (int16_t)lo;
+        k->scale[2 * ib + 1] = (int16_t)hi;
         return;
     }
-    const __m256i scales = group_scales(lo, hi);
     for (int r = 0; r < nr; r++) {
         const __m256i a = _mm256_sign_epi8(load(k->A[r][k->b].qs + 32 * ib), sgn);
         k->isum[r] = _mm256_add_epi32(k->isum[r], dot_us_scaled(mag, a, scales));
@@ -86,8 +101,8 @@ AI void emit(const sink *k, const int nr, int ib, __m256i mag, __m256i sgn, int 
 }
 
 /* the same from signed codes (IQ1, TQ) */
-AI void emit_codes(const sink *k, const int nr, int ib, __m256i code, int lo, int hi) {
-    emit(k, nr, ib, _mm256_sign_epi8(code, code), code, lo, hi);
+AI void emit_codes(const sink *k, const int nr, int ib, __m256i code, __m256i scales, int lo, int hi) {
+    emit(k, nr, ib, _mm256_sign_epi8(code, code), code, scales, lo, hi);
 }
 
 /* A super-block as integers (iq_grids.h), group by group, into the sink. */
@@ -100,31 +115,33 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
             uint32_t meta;
             memcpy(&meta, q + 4, 4);
             const int sc = 2 * (int)(meta >> 28) + 1;
-            emit(k, nr, ib, grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), sgn_of(signs_of(meta)), sc, sc);
+            emit(k, nr, ib, grid8x4(ei_iq2xxs_grid, q[0], q[1], q[2], q[3]), signs_of(meta), one_scale(sc), sc, sc);
         }
         break;
     }
     case EI_TYPE_IQ2_XS: {
         const block_iq2_xs *x = blk;
+        const __m256i scales = nibble_scales(x->scales);
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint16_t *q = x->qs + 4 * ib;
-            const __m256i neg = _mm256_set_epi64x((long long)sign_bytes[q[3] >> 9], (long long)sign_bytes[q[2] >> 9],
+            const __m256i sgn = _mm256_set_epi64x((long long)sign_bytes[q[3] >> 9], (long long)sign_bytes[q[2] >> 9],
                                                   (long long)sign_bytes[q[1] >> 9], (long long)sign_bytes[q[0] >> 9]);
-            emit(k, nr, ib, grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), sgn_of(neg),
-                 2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1);
+            emit(k, nr, ib, grid8x4(ei_iq2xs_grid, q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), sgn,
+                 bcast16(scales, ib), 2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1);
         }
         break;
     }
     case EI_TYPE_IQ2_S: {
         const block_iq2_s *x = blk;
+        const __m256i scales = nibble_scales(x->scales);
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint8_t *q = x->qs + 4 * ib;
             const unsigned qh = x->qh[ib];
             emit(k, nr, ib,
                  grid8x4(ei_iq2s_grid, q[0] | (qh << 8 & 0x300), q[1] | (qh << 6 & 0x300), q[2] | (qh << 4 & 0x300),
                          q[3] | (qh << 2 & 0x300)),
-                 sgn_of(bits32(x->qs + QK_K / 8 + 4 * ib)),
-                 2 * (x->scales[ib] & 0xF) + 1, 2 * (x->scales[ib] >> 4) + 1);
+                 sgn_of(bits32(x->qs + QK_K / 8 + 4 * ib)), bcast16(scales, ib), 2 * (x->scales[ib] & 0xF) + 1,
+                 2 * (x->scales[ib] >> 4) + 1);
         }
         break;
     }
@@ -136,7 +153,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
             memcpy(&meta, x->qs + QK_K / 4 + 4 * ib, 4);
             const unsigned idx[8] = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]};
             const int sc = 2 * (int)(meta >> 28) + 1; /* (a gather for the grid was slower on Zen 3) */
-            emit(k, nr, ib, grid4x8(ei_iq3xxs_grid, idx), sgn_of(signs_of(meta)), sc, sc);
+            emit(k, nr, ib, grid4x8(ei_iq3xxs_grid, idx), signs_of(meta), one_scale(sc), sc, sc);
         }
         break;
     }
@@ -148,7 +165,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
             unsigned idx[8];
             for (int k = 0; k < 8; k++) idx[k] = q[k] | (qh << (8 - k) & 256);
             const int sc = 2 * ((x->scales[ib / 2] >> 4 * (ib % 2)) & 0xF) + 1;
-            emit(k, nr, ib, grid4x8(ei_iq3s_grid, idx), sgn_of(bits32(x->signs + 4 * ib)), sc, sc);
+            emit(k, nr, ib, grid4x8(ei_iq3s_grid, idx), sgn_of(bits32(x->signs + 4 * ib)), one_scale(sc), sc, sc);
         }
         break;
     }
@@ -161,7 +178,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
             for (int l = 0; l < 4; l++) idx[l] = x->qs[4 * ib + l] | ((qh >> 3 * l) & 7) << 8;
             const int sigma[4] = {sg, sg, sg, sg};
             const int sc = 2 * ((qh >> 12) & 7) + 1;
-            emit_codes(k, nr, ib, iq1_codes(idx, sigma), sc, sc);
+            emit_codes(k, nr, ib, iq1_codes(idx, sigma), one_scale(sc), sc, sc);
         }
         break;
     }
@@ -177,8 +194,8 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
                 idx[l] = x->qs[4 * ib + l] | (qh & 7) << 8;
                 sigma[l] = qh & 8 ? -1 : 1;
             }
-            emit_codes(k, nr, ib, iq1_codes(idx, sigma), 2 * ((s4[ib / 2] >> 6 * (ib % 2)) & 7) + 1,
-                 2 * ((s4[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1);
+            const int lo = 2 * ((s4[ib / 2] >> 6 * (ib % 2)) & 7) + 1, hi = 2 * ((s4[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1;
+            emit_codes(k, nr, ib, iq1_codes(idx, sigma), group_scales(lo, hi), lo, hi);
         }
         break;
     }
@@ -186,14 +203,17 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
         const block_tq2_0 *x = blk;
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const __m256i q = _mm256_srli_epi16(load(x->qs + 32 * (ib / 4)), 2 * (ib % 4));
-            emit_codes(k, nr, ib, _mm256_sub_epi8(_mm256_and_si256(q, _mm256_set1_epi8(3)), _mm256_set1_epi8(1)), 1, 1);
+            emit_codes(k, nr, ib, _mm256_sub_epi8(_mm256_and_si256(q, _mm256_set1_epi8(3)), _mm256_set1_epi8(1)),
+                       one_scale(1), 1, 1);
         }
         break;
     }
     default: { /* TQ1_0: base-3 digits, unpacked by the reference code (a rare type) */
         ei_iq_unpacked u;
         ei_iq_unpack(T, blk, &u);
-        for (int ib = 0; ib < QK_K / 32; ib++) emit_codes(k, nr, ib, load(u.code + 32 * ib), u.scale[2 * ib], u.scale[2 * ib + 1]);
+        for (int ib = 0; ib < QK_K / 32; ib++)
+            emit_codes(k, nr, ib, load(u.code + 32 * ib), group_scales(u.scale[2 * ib], u.scale[2 * ib + 1]),
+                       u.scale[2 * ib], u.scale[2 * ib + 1]);
         break;
     }
     }
@@ -240,7 +260,8 @@ AI void lattice_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, cons
 
 /* A row as integers (vec_dot.h's unpacked rows). */
 AI void unpack_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, void *vu) {
-    int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    int8_t *code = vu;
+    int16_t *scale = (int16_t *)((char *)vu + ei_unpacked_scales_at(n));
     float *unit = (float *)((char *)vu + ei_unpacked_units_at(n));
     for (int64_t b = 0; b < n / QK_K; b++) {
         const uint8_t *blk = (const uint8_t *)vw + (size_t)b * block_bytes;
@@ -253,8 +274,13 @@ AI void unpack_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, void 
 /* An unpacked row against Q8_K rows: lattice_k's bits at a fraction of the cost. */
 AI void dot_unpacked_k(int64_t n, const void *vu, const void *va, size_t as, const int nr, float *s) {
     Q8K_ROWS();
-    const int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    const int8_t *code = vu;
+    const int16_t *scale = (const int16_t *)((const char *)vu + ei_unpacked_scales_at(n));
     const float *unit = (const float *)((const char *)vu + ei_unpacked_units_at(n));
+    /* a group's two 16-bit scales, broadcast as one 32-bit value: the low
+     * one to lanes 0-3 (values 0-15), the high one to lanes 4-7 */
+    const __m256i pick = _mm256_set_epi8(3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                         0, 1, 0, 1, 0);
     __m256 acc[MAXR];
     for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / QK_K; b++) {
@@ -263,7 +289,9 @@ AI void dot_unpacked_k(int64_t n, const void *vu, const void *va, size_t as, con
 #pragma GCC unroll 1 /* unrolled, the four rows' sums spilled to the stack */
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const __m256i c = load(code + QK_K * b + 32 * ib), mag = _mm256_sign_epi8(c, c);
-            const __m256i scales = group_scales(scale[16 * b + 2 * ib], scale[16 * b + 2 * ib + 1]);
+            int32_t pair;
+            memcpy(&pair, scale + 16 * b + 2 * ib, 4);
+            const __m256i scales = _mm256_shuffle_epi8(_mm256_set1_epi32(pair), pick);
             for (int r = 0; r < nr; r++) {
                 const __m256i a = _mm256_sign_epi8(load(A[r][b].qs + 32 * ib), c);
                 isum[r] = _mm256_add_epi32(isum[r], dot_us_scaled(mag, a, scales));
@@ -317,8 +345,7 @@ TILED(dot_mxfp4)
 void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
     for (unsigned i = 0; i < 128; i++) { /* called once, while the tables are built */
         uint64_t m = 0;
-        for (int j = 0; j < 8; j++)
-            if (ei_iq_signs8(i) >> j & 1) m |= (uint64_t)0xFF << 8 * j;
+        for (int j = 0; j < 8; j++) m |= (uint64_t)(ei_iq_signs8(i) >> j & 1 ? 0xFF : 0x01) << 8 * j;
         sign_bytes[i] = m;
     }
     t->dot[EI_TYPE_IQ2_XXS] = dot_iq2_xxs;

@@ -510,9 +510,7 @@ static float dot1_iq4_xs(int64_t n, const void *vw, const void *va) {
 }
 
 /* The lattice and ternary types: codes and scales per 16 values (iq_grids.h). */
-static inline void lattice_block(const int8_t *code, const int8_t *scale, float unit, const block_q8_K *a, kacc *acc) {
-    int s16[16];
-    for (int j = 0; j < 16; j++) s16[j] = scale[j];
+static inline void lattice_block(const int8_t *code, const int s16[16], float unit, const block_q8_K *a, kacc *acc) {
     int32_t lanes[8] = {0};
     klanes(code, s16, a->qs, lanes);
     kacc_add(acc, unit * a->d, lanes);
@@ -524,29 +522,37 @@ static float dot1_lattice(ei_type t, size_t block_bytes, int64_t n, const void *
     for (int64_t b = 0; b < n / QK_K; b++) {
         ei_iq_unpacked u;
         ei_iq_unpack(t, (const uint8_t *)vw + (size_t)b * block_bytes, &u);
-        lattice_block(u.code, u.scale, u.unit, &a[b], &acc);
+        int s16[16];
+        for (int j = 0; j < 16; j++) s16[j] = u.scale[j];
+        lattice_block(u.code, s16, u.unit, &a[b], &acc);
     }
     return hsum8(acc.lane);
 }
 
 /* An unpacked row (vec_dot.h) against Q8_K: dot1_lattice's bits. */
 static float dot1_unpacked(int64_t n, const void *vu, const void *va) {
-    const int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    const int8_t *code = vu;
+    const int16_t *scale = (const int16_t *)((const char *)vu + ei_unpacked_scales_at(n));
     const float *unit = (const float *)((const char *)vu + ei_unpacked_units_at(n));
     const block_q8_K *a = va;
     kacc acc = {{0}, {0}};
-    for (int64_t b = 0; b < n / QK_K; b++) lattice_block(code + QK_K * b, scale + 16 * b, unit[b], &a[b], &acc);
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        int s16[16];
+        for (int j = 0; j < 16; j++) s16[j] = scale[16 * b + j];
+        lattice_block(code + QK_K * b, s16, unit[b], &a[b], &acc);
+    }
     return hsum8(acc.lane);
 }
 
 static void unpack_row(ei_type t, size_t block_bytes, int64_t n, const void *w, void *vu) {
-    int8_t *code = vu, *scale = code + ei_unpacked_scales_at(n);
+    int8_t *code = vu;
+    int16_t *scale = (int16_t *)((char *)vu + ei_unpacked_scales_at(n));
     float *unit = (float *)((char *)vu + ei_unpacked_units_at(n));
     for (int64_t b = 0; b < n / QK_K; b++) {
         ei_iq_unpacked u;
         ei_iq_unpack(t, (const uint8_t *)w + (size_t)b * block_bytes, &u);
         memcpy(code + QK_K * b, u.code, QK_K);
-        memcpy(scale + 16 * b, u.scale, 16);
+        for (int j = 0; j < 16; j++) scale[16 * b + j] = u.scale[j];
         unit[b] = u.unit;
     }
 }
