@@ -110,12 +110,18 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
 #define MATMUL_GROUP 64
 /* One activation row: the product streams the weights from memory once, so
  * tasks are long runs of consecutive output units (rows, or packed groups):
- * the prefetchers follow long streams better. GEMV_TASKS per thread even
- * out the threads; a run is a multiple of `multiple` units and at least
- * `min`. */
+ * the prefetchers follow long streams better. `tasks` per thread even out
+ * the threads; a run is a multiple of `multiple` units and at least `min`.
+ * The packed kernels (bound by memory) take GEMV_TASKS; the dot kernels of
+ * the types that do not pack (the IQ1-IQ3 lattices above all, bound by
+ * their decoding) GEMV_TASKS_DOT: with 2 per thread, one thread often
+ * finished its share well after the other (IQ2_XXS 1.1B tg32, three
+ * alternating runs: 11.0, 12.3, 10.5 t/s with 2; 12.7, 14.5, 12.4 with 8;
+ * 32 no better than 8). */
 #define GEMV_TASKS 2
-static int64_t gemv_chunk(int64_t n_units, int threads, int64_t min, int64_t multiple) {
-    const int64_t c = n_units / ((int64_t)threads * GEMV_TASKS) / multiple * multiple;
+#define GEMV_TASKS_DOT 8
+static int64_t gemv_chunk(int64_t n_units, int threads, int tasks, int64_t min, int64_t multiple) {
+    const int64_t c = n_units / ((int64_t)threads * tasks) / multiple * multiple;
     return c > min ? c : min;
 }
 
@@ -316,7 +322,7 @@ static bool packed_matmul(ei_backend *be, const ei_tensor *const *ws, int n_w, c
         mt->kernel = ei_pack_kernel_selected(w->type);
         mt->group_bytes = ei_pack_bytes(w->type, w->ne[0], PACK_ROWS);
         if (!mt->kernel) return false;
-        mt->chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), PACKED_CHUNK, 1) : PACKED_CHUNK;
+        mt->chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), GEMV_TASKS, PACKED_CHUNK, 1) : PACKED_CHUNK;
         mt->n_chunks = (n_groups + mt->chunk - 1) / mt->chunk;
         mt->first_task = n_tasks;
         n_tasks += n_blocks * mt->n_chunks;
@@ -343,7 +349,7 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
         ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, reference_task, &j);
         return;
     }
-    j.chunk = rows == 1 ? gemv_chunk(w->ne[1], ei_pool_threads(pool_of(be)), MATMUL_CHUNK, EI_VEC_DOT_MAX_ROWS)
+    j.chunk = rows == 1 ? gemv_chunk(w->ne[1], ei_pool_threads(pool_of(be)), GEMV_TASKS_DOT, MATMUL_CHUNK, EI_VEC_DOT_MAX_ROWS)
                         : MATMUL_CHUNK;
     const int64_t n_chunks = (w->ne[1] + j.chunk - 1) / j.chunk;
     j.dot = vt->dot[w->type];
