@@ -57,7 +57,7 @@ AI void q8rows(const void *a, size_t as, int nr, size_t block_bytes, int64_t n, 
  * even and odd blocks). Signed values go through the sign trick, so every
  * 32-bit lane holds exactly the sum of its four products. */
 
-enum { W_Q4_0, W_Q5_0, W_Q8_0, W_IQ4_NL, W_Q4_1, W_Q5_1 };
+enum { W_Q4_0, W_Q5_0, W_Q8_0, W_IQ4_NL, W_Q4_1, W_Q5_1, W_MXFP4 };
 
 AI size_t block32_bytes(int kind) {
     switch (kind) {
@@ -66,14 +66,17 @@ AI size_t block32_bytes(int kind) {
     case W_Q8_0: return sizeof(block_q8_0);
     case W_IQ4_NL: return sizeof(block_iq4_nl);
     case W_Q4_1: return sizeof(block_q4_1);
+    case W_MXFP4: return sizeof(block_mxfp4);
     default: return sizeof(block_q5_1);
     }
 }
 
 /* The 32 values of a weight block (signed, *sign set) or its unsigned codes
- * (Q4_1, Q5_1), with its f16 d (and m). */
-AI __m256i block32_values(int kind, const char *wb, bool *sign, uint16_t *d, uint16_t *m) {
-    memcpy(d, wb, 2);
+ * (Q4_1, Q5_1), with its scale d (the f16 d; MXFP4: 2^(e - 128)) and m. */
+AI __m256i block32_values(int kind, const char *wb, bool *sign, float *d, float *m) {
+    uint16_t hd, hm;
+    memcpy(&hd, wb, 2);
+    *d = kind == W_MXFP4 ? ei_e8m0_half((uint8_t)wb[0]) : h2f(hd);
     *m = 0;
     *sign = true;
     switch (kind) {
@@ -87,14 +90,19 @@ AI __m256i block32_values(int kind, const char *wb, bool *sign, uint16_t *d, uin
     case W_IQ4_NL:
         return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(load128(ei_kvalues_iq4nl)),
                                    nibbles(((const block_iq4_nl *)wb)->qs));
+    case W_MXFP4:
+        return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(load128(ei_kvalues_mxfp4)),
+                                   nibbles(((const block_mxfp4 *)wb)->qs));
     case W_Q4_1:
         *sign = false;
-        memcpy(m, wb + 2, 2);
+        memcpy(&hm, wb + 2, 2);
+        *m = h2f(hm);
         return nibbles(((const block_q4_1 *)wb)->qs);
     default: {
         const block_q5_1 *x = (const block_q5_1 *)wb;
         *sign = false;
-        memcpy(m, wb + 2, 2);
+        memcpy(&hm, wb + 2, 2);
+        *m = h2f(hm);
         return _mm256_or_si256(nibbles(x->qs), _mm256_and_si256(bits32(x->qh), _mm256_set1_epi8(0x10)));
     }
     }
@@ -120,9 +128,8 @@ AI void block32_k(int kind, int64_t n, const void *vw, const void *va, size_t as
     const int64_t nfull = kind == W_IQ4_NL ? nb & ~(int64_t)1 : nb;
     for (int64_t b = 0; b < nfull; b++) {
         bool sign;
-        uint16_t hd, hm;
-        const __m256i v = block32_values(kind, (const char *)vw + (size_t)b * block32_bytes(kind), &sign, &hd, &hm);
-        const float dw = h2f(hd), mw = h2f(hm);
+        float dw, mw;
+        const __m256i v = block32_values(kind, (const char *)vw + (size_t)b * block32_bytes(kind), &sign, &dw, &mw);
         const int k = kind == W_IQ4_NL ? (int)(b & 1) : 0;
         for (int r = 0; r < nr; r++) {
             if (q8_1) summs[r] = fmaf(mw, A[r].ds[2 * b + 1], summs[r]);
@@ -137,11 +144,11 @@ AI void block32_k(int kind, int64_t n, const void *vw, const void *va, size_t as
     }
     if (nfull < nb) { /* IQ4_NL's odd last block: its integer, by fma onto the total */
         bool sign;
-        uint16_t hd, hm;
+        float dw, mw;
         const int64_t b = nb - 1;
-        const __m256i v = block32_values(kind, (const char *)vw + (size_t)b * block32_bytes(kind), &sign, &hd, &hm);
+        const __m256i v = block32_values(kind, (const char *)vw + (size_t)b * block32_bytes(kind), &sign, &dw, &mw);
         for (int r = 0; r < nr; r++)
-            s[r] = fmaf(A[r].ds[2 * b] * h2f(hd), (float)hsum_epi32(block32_lanes(v, sign, A[r].qs + 32 * b)), s[r]);
+            s[r] = fmaf(A[r].ds[2 * b] * dw, (float)hsum_epi32(block32_lanes(v, sign, A[r].qs + 32 * b)), s[r]);
     }
 }
 
@@ -168,13 +175,13 @@ AI void block32_rows_k(int kind, int64_t n, const void *vw, size_t ws, const int
         const float da = A.ds[2 * b];
         for (int k = 0; k < nw; k++) {
             bool sign;
-            uint16_t hd, hm;
+            float dw, mw;
             const char *wb = (const char *)vw + (size_t)k * ws + (size_t)b * block32_bytes(kind);
             _mm_prefetch(wb + PREFETCH_TILES * nw * ws, _MM_HINT_T0);
-            const __m256i v = block32_values(kind, wb, &sign, &hd, &hm);
-            if (q8_1) summs[k] = fmaf(h2f(hm), A.ds[2 * b + 1], summs[k]);
+            const __m256i v = block32_values(kind, wb, &sign, &dw, &mw);
+            if (q8_1) summs[k] = fmaf(mw, A.ds[2 * b + 1], summs[k]);
             const __m256 f = _mm256_cvtepi32_ps(block32_lanes(v, sign, A.qs + 32 * b));
-            acc[c][k] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(hd) * da), f, acc[c][k]);
+            acc[c][k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * da), f, acc[c][k]);
         }
     }
     for (int k = 0; k < nw; k++) {
@@ -186,10 +193,10 @@ AI void block32_rows_k(int kind, int64_t n, const void *vw, size_t ws, const int
         const int64_t b = nb - 1;
         for (int k = 0; k < nw; k++) {
             bool sign;
-            uint16_t hd, hm;
+            float dw, mw;
             const __m256i v =
-                block32_values(kind, (const char *)vw + (size_t)k * ws + (size_t)b * block32_bytes(kind), &sign, &hd, &hm);
-            s[k] = fmaf(A.ds[2 * b] * h2f(hd), (float)hsum_epi32(block32_lanes(v, sign, A.qs + 32 * b)), s[k]);
+                block32_values(kind, (const char *)vw + (size_t)k * ws + (size_t)b * block32_bytes(kind), &sign, &dw, &mw);
+            s[k] = fmaf(A.ds[2 * b] * dw, (float)hsum_epi32(block32_lanes(v, sign, A.qs + 32 * b)), s[k]);
         }
     }
 }
@@ -210,6 +217,7 @@ ROWS(rows_q8_0, W_Q8_0)
 ROWS(rows_iq4_nl, W_IQ4_NL)
 ROWS(rows_q4_1, W_Q4_1)
 ROWS(rows_q5_1, W_Q5_1)
+ROWS(rows_mxfp4, W_MXFP4)
 
 AI void dot_q4_0_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { block32_k(W_Q4_0, n, w, a, as, nr, s); }
 AI void dot_q5_0_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { block32_k(W_Q5_0, n, w, a, as, nr, s); }
@@ -222,7 +230,9 @@ TILED(dot_q5_0)
 TILED(dot_q8_0)
 TILED(dot_iq4_nl)
 TILED(dot_q4_1)
+AI void dot_mxfp4_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { block32_k(W_MXFP4, n, w, a, as, nr, s); }
 TILED(dot_q5_1)
+TILED(dot_mxfp4)
 
 /* ---- K-quants and IQ4_XS against Q8_K --------------------------------------------
  * Per super-block: one vector of exact 32-bit partial sums per row, scaled
@@ -659,6 +669,8 @@ void ei_vec_dot_fill_avx2(ei_vec_dot_table *t) {
     t->dot_rows[EI_TYPE_IQ4_NL] = rows_iq4_nl;
     t->dot_rows[EI_TYPE_Q4_1] = rows_q4_1;
     t->dot_rows[EI_TYPE_Q5_1] = rows_q5_1;
+    t->dot[EI_TYPE_MXFP4] = dot_mxfp4;
+    t->dot_rows[EI_TYPE_MXFP4] = rows_mxfp4;
     t->quantize[EI_TYPE_F16] = quantize_f16;
     t->quantize[EI_TYPE_Q8_0] = quantize_q8_0;
     t->quantize[EI_TYPE_Q8_1] = quantize_q8_1;

@@ -1,7 +1,8 @@
 /*
  * vec_dot_avx2_iq.c — AVX2 kernels for the lattice types (IQ1_S, IQ1_M,
- * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S), the ternary ones (TQ1_0, TQ2_0)
- * and MXFP4.
+ * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) and the ternary ones (TQ1_0,
+ * TQ2_0). (MXFP4, blocks of 32 through a table like IQ4_NL, is in
+ * vec_dot_avx2.c with them.)
  *
  * A group of 32 weights becomes one 256-bit register of magnitudes plus
  * their signs: the grid points are looked up by index (four 8-value points
@@ -320,27 +321,6 @@ LATTICE(iq1_m, EI_TYPE_IQ1_M)
 LATTICE(tq1_0, EI_TYPE_TQ1_0)
 LATTICE(tq2_0, EI_TYPE_TQ2_0)
 
-/* MXFP4 against Q8_0 (its aux part): one accumulator, block after block,
- * the doubled FP4 levels by table, the sign trick as for IQ4_NL. */
-AI void dot_mxfp4_k(int64_t n, const void *vw, const void *va, size_t as, const int nr, float *s) {
-    const block_mxfp4 *w = vw;
-    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
-    const __m256i table = _mm256_broadcastsi128_si256(load128(ei_kvalues_mxfp4));
-    __m256 acc[MAXR];
-    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / QK_MXFP4; b++) {
-        const __m256i v = _mm256_shuffle_epi8(table, nibbles(w[b].qs)), mag = _mm256_sign_epi8(v, v);
-        const float d = ei_e8m0_half(w[b].e);
-        for (int r = 0; r < nr; r++) {
-            const char *row = (const char *)va + (size_t)r * as;
-            const __m256i a = _mm256_sign_epi8(load(row + l.qs + 32 * b), v);
-            const float da = ((const float *)(row + l.ds))[2 * b];
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * da), _mm256_cvtepi32_ps(dot_us(mag, a)), acc[r]);
-        }
-    }
-    for (int r = 0; r < nr; r++) s[r] = hsum_ps(acc[r]);
-}
-TILED(dot_mxfp4)
 
 void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
     for (unsigned i = 0; i < 128; i++) { /* called once, while the tables are built */
@@ -357,7 +337,6 @@ void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
     t->dot[EI_TYPE_IQ1_M] = dot_iq1_m;
     t->dot[EI_TYPE_TQ1_0] = dot_tq1_0;
     t->dot[EI_TYPE_TQ2_0] = dot_tq2_0;
-    t->dot[EI_TYPE_MXFP4] = dot_mxfp4;
     t->unpack_row[EI_TYPE_IQ2_XXS] = unpack_iq2_xxs;
     t->unpack_row[EI_TYPE_IQ2_XS] = unpack_iq2_xs;
     t->unpack_row[EI_TYPE_IQ2_S] = unpack_iq2_s;
