@@ -44,17 +44,22 @@ AI __m256i grid4x8(const uint32_t *grid, const unsigned idx[8]) {
                             (int)grid[idx[2]], (int)grid[idx[1]], (int)grid[idx[0]]);
 }
 
-/* 8 * (grid value -1/0/1) + sigma_l for the four 8-value points: IQ1's codes */
-AI __m256i iq1_codes(const unsigned idx[4], const int sigma[4]) {
+/* 8 * (grid value -1/0/1) + sigma for the four 8-value points: IQ1's codes
+ * (sigma: +-1 per byte) */
+AI __m256i iq1_codes(const unsigned idx[4], __m256i sigma) {
     __m256i g = grid8x4(ei_iq1s_grid, idx[0], idx[1], idx[2], idx[3]);
     g = _mm256_add_epi8(g, g);
     g = _mm256_add_epi8(g, g);
     g = _mm256_add_epi8(g, g);
-    const __m256i s = _mm256_set_epi64x((long long)((uint64_t)(uint8_t)sigma[3] * 0x0101010101010101u),
-                                        (long long)((uint64_t)(uint8_t)sigma[2] * 0x0101010101010101u),
-                                        (long long)((uint64_t)(uint8_t)sigma[1] * 0x0101010101010101u),
-                                        (long long)((uint64_t)(uint8_t)sigma[0] * 0x0101010101010101u));
-    return _mm256_add_epi8(g, s);
+    return _mm256_add_epi8(g, sigma);
+}
+
+/* IQ1_M: a shift sign per 8 values */
+AI __m256i sigma4(const int sigma[4]) {
+    return _mm256_set_epi64x((long long)((uint64_t)(uint8_t)sigma[3] * 0x0101010101010101u),
+                             (long long)((uint64_t)(uint8_t)sigma[2] * 0x0101010101010101u),
+                             (long long)((uint64_t)(uint8_t)sigma[1] * 0x0101010101010101u),
+                             (long long)((uint64_t)(uint8_t)sigma[0] * 0x0101010101010101u));
 }
 
 /* the scales of a group of 32: values 0-15 (lanes 0-3) and 16-31 (4-7) */
@@ -160,11 +165,16 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     }
     case EI_TYPE_IQ3_S: {
         const block_iq3_s *x = blk;
+        const __m256i ninth_shift = _mm256_set_epi32(1, 2, 3, 4, 5, 6, 7, 8);
         for (int ib = 0; ib < QK_K / 32; ib++) {
-            const uint8_t *q = x->qs + 8 * ib;
-            const unsigned qh = x->qh[ib];
+            /* the 9-bit indices in vector lanes (bit k of qh is the ninth bit of
+             * index k), then read back one by one: cheaper than forming each
+             * in scalar code */
+            const __m256i lo8 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(x->qs + 8 * ib)));
+            const __m256i hi1 = _mm256_and_si256(_mm256_sllv_epi32(_mm256_set1_epi32(x->qh[ib]), ninth_shift),
+                                                 _mm256_set1_epi32(256));
             unsigned idx[8];
-            for (int k = 0; k < 8; k++) idx[k] = q[k] | (qh << (8 - k) & 256);
+            _mm256_storeu_si256((__m256i *)idx, _mm256_or_si256(lo8, hi1));
             const int sc = 2 * ((x->scales[ib / 2] >> 4 * (ib % 2)) & 0xF) + 1;
             emit(k, nr, ib, grid4x8(ei_iq3s_grid, idx), sgn_of(bits32(x->signs + 4 * ib)), one_scale(sc), sc, sc);
         }
@@ -174,10 +184,9 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
         const block_iq1_s *x = blk;
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const unsigned qh = x->qh[ib];
-            const int sg = qh & 0x8000 ? -1 : 1;
             unsigned idx[4];
             for (int l = 0; l < 4; l++) idx[l] = x->qs[4 * ib + l] | ((qh >> 3 * l) & 7) << 8;
-            const int sigma[4] = {sg, sg, sg, sg};
+            const __m256i sigma = _mm256_set1_epi8(qh & 0x8000 ? -1 : 1);
             const int sc = 2 * ((qh >> 12) & 7) + 1;
             emit_codes(k, nr, ib, iq1_codes(idx, sigma), one_scale(sc), sc, sc);
         }
@@ -196,7 +205,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
                 sigma[l] = qh & 8 ? -1 : 1;
             }
             const int lo = 2 * ((s4[ib / 2] >> 6 * (ib % 2)) & 7) + 1, hi = 2 * ((s4[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1;
-            emit_codes(k, nr, ib, iq1_codes(idx, sigma), group_scales(lo, hi), lo, hi);
+            emit_codes(k, nr, ib, iq1_codes(idx, sigma4(sigma)), group_scales(lo, hi), lo, hi);
         }
         break;
     }
