@@ -18,7 +18,6 @@
 
 #include "backends/cpu/vec_dot_avx2.h"
 #include "quant/blocks.h"
-#include "quant/fp16.h"
 #include "quant/iq_grids.h"
 
 /* 7 stored sign bits -> 8 bytes, -1 where the value is negative and 1
@@ -229,27 +228,6 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     }
 }
 
-/* The unit (iq_grids.h) of a super-block: its f16 scale times the type's power of two. */
-AI float unit_of(ei_type T, const void *blk) {
-    uint16_t h;
-    switch (T) {
-    case EI_TYPE_IQ1_M: {
-        uint16_t sc[4];
-        memcpy(sc, ((const block_iq1_m *)blk)->scales, sizeof sc);
-        h = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000));
-        return h2f(h) * 0.125f;
-    }
-    case EI_TYPE_TQ1_0: return h2f(((const block_tq1_0 *)blk)->d);
-    case EI_TYPE_TQ2_0: return h2f(((const block_tq2_0 *)blk)->d);
-    default: memcpy(&h, blk, 2); break; /* the others start with it */
-    }
-    switch (T) {
-    case EI_TYPE_IQ3_S: return h2f(h);
-    case EI_TYPE_IQ3_XXS: return h2f(h) * 0.25f;
-    default: return h2f(h) * 0.125f;
-    }
-}
-
 AI void lattice_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, const void *va, size_t as, const int nr,
                   float *s) {
     Q8K_ROWS();
@@ -261,7 +239,7 @@ AI void lattice_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, cons
         for (int r = 0; r < nr; r++) isum[r] = _mm256_setzero_si256();
         const sink k = {.A = A, .b = b, .isum = isum};
         superblock(T, blk, &k, nr);
-        const float unit = unit_of(T, blk);
+        const float unit = h2f(ei_iq_d(T, blk)) * ei_iq_unit_scale(T);
         for (int r = 0; r < nr; r++)
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(unit * A[r][b].d), _mm256_cvtepi32_ps(isum[r]), acc[r]);
     }
@@ -277,7 +255,7 @@ AI void unpack_k(ei_type T, size_t block_bytes, int64_t n, const void *vw, void 
         const uint8_t *blk = (const uint8_t *)vw + (size_t)b * block_bytes;
         const sink k = {.code = code + QK_K * b, .scale = scale + 16 * b};
         superblock(T, blk, &k, 1);
-        unit[b] = unit_of(T, blk);
+        unit[b] = h2f(ei_iq_d(T, blk)) * ei_iq_unit_scale(T);
     }
 }
 

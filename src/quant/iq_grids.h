@@ -22,10 +22,13 @@
 #define EI_QUANT_IQ_GRIDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "edgeinfer.h"
 #include "quant/blocks.h"
+#include "quant/fp16.h"
 
 extern const uint64_t ei_iq2xxs_grid[256]; /* bytes 8, 25, 43 */
 extern const uint64_t ei_iq2xs_grid[512];
@@ -44,9 +47,42 @@ typedef struct ei_iq_unpacked {
  * IQ3_S, IQ1_S, IQ1_M, TQ1_0, TQ2_0. */
 bool ei_iq_unpackable(ei_type t);
 
-/* One super-block of type t (ei_iq_unpackable) as integers. Any bytes are a
- * valid block (a NaN or infinite f16 scale gives a NaN or infinite unit). */
+/* One super-block of type t (ei_iq_unpackable) as integers, unit
+ * ei_iq_unit's. Any bytes are a valid block (a NaN or infinite f16 scale
+ * gives a NaN or infinite unit). */
 void ei_iq_unpack(ei_type t, const void *block, ei_iq_unpacked *u);
+
+/* The unit of a super-block of type t (ei_iq_unpackable): its f16 scale
+ * d (IQ1_M's gathered from the top nibbles of its four scale words) times
+ * the type's power of two. The parts are apart so that a SIMD kernel can
+ * convert d with its own instruction (the same value); inline, as the
+ * kernels take them once per super-block. */
+static inline uint16_t ei_iq_d(ei_type t, const void *block) {
+    const uint8_t *p = block;
+    uint16_t h;
+    switch (t) {
+    case EI_TYPE_IQ1_M: {
+        uint16_t sc[4];
+        memcpy(sc, p + offsetof(block_iq1_m, scales), sizeof sc);
+        return (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000));
+    }
+    case EI_TYPE_TQ1_0: memcpy(&h, p + offsetof(block_tq1_0, d), 2); return h;
+    case EI_TYPE_TQ2_0: memcpy(&h, p + offsetof(block_tq2_0, d), 2); return h;
+    default: memcpy(&h, p, 2); return h; /* the IQ2/IQ3/IQ1_S blocks start with it */
+    }
+}
+
+static inline float ei_iq_unit_scale(ei_type t) {
+    switch (t) {
+    case EI_TYPE_IQ3_S: case EI_TYPE_TQ1_0: case EI_TYPE_TQ2_0: return 1.0f;
+    case EI_TYPE_IQ3_XXS: return 0.25f; /* 0.5 * (0.5 + s) = (2s + 1) / 4 */
+    default: return 0.125f;             /* 0.25 * (0.5 + s), IQ1's 1/8 shift */
+    }
+}
+
+static inline float ei_iq_unit(ei_type t, const void *block) {
+    return ei_fp16_to_fp32(ei_iq_d(t, block)) * ei_iq_unit_scale(t);
+}
 
 /* IQ2/IQ3's 7 stored sign bits of 8 values -> 8 bits (the eighth makes the
  * count of minus signs even) */

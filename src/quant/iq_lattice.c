@@ -12,7 +12,6 @@
  */
 #include <string.h>
 
-#include "quant/fp16.h"
 #include "quant/iq_grids.h"
 #include "quant/kernels.h"
 
@@ -39,7 +38,6 @@ static void shifted8(uint64_t g, int sigma, int8_t *code) {
 static void both_halves(ei_iq_unpacked *u, int ib32, int scale) { u->scale[2 * ib32] = u->scale[2 * ib32 + 1] = (int8_t)scale; }
 
 static void unpack_iq2_xxs(const block_iq2_xxs *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d) * 0.125f;
     for (int ib = 0; ib < QK_K / 32; ib++) {
         uint8_t idx[4];
         uint32_t meta; /* 4 x 7 sign bits, then the 4-bit scale */
@@ -51,7 +49,6 @@ static void unpack_iq2_xxs(const block_iq2_xxs *x, ei_iq_unpacked *u) {
 }
 
 static void unpack_iq2_xs(const block_iq2_xs *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d) * 0.125f;
     for (int ib = 0; ib < QK_K / 32; ib++) {
         u->scale[2 * ib] = (int8_t)(2 * (x->scales[ib] & 0xF) + 1);
         u->scale[2 * ib + 1] = (int8_t)(2 * (x->scales[ib] >> 4) + 1);
@@ -63,7 +60,6 @@ static void unpack_iq2_xs(const block_iq2_xs *x, ei_iq_unpacked *u) {
 }
 
 static void unpack_iq2_s(const block_iq2_s *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d) * 0.125f;
     const uint8_t *signs = x->qs + QK_K / 8; /* the second half of qs: 8 explicit sign bits per 8 values */
     for (int ib = 0; ib < QK_K / 32; ib++) {
         u->scale[2 * ib] = (int8_t)(2 * (x->scales[ib] & 0xF) + 1);
@@ -76,7 +72,6 @@ static void unpack_iq2_s(const block_iq2_s *x, ei_iq_unpacked *u) {
 }
 
 static void unpack_iq3_xxs(const block_iq3_xxs *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d) * 0.25f;
     const uint8_t *meta_bytes = x->qs + QK_K / 4; /* per 32 values: 4 x 7 sign bits, 4-bit scale */
     for (int ib = 0; ib < QK_K / 32; ib++) {
         uint32_t meta;
@@ -92,7 +87,6 @@ static void unpack_iq3_xxs(const block_iq3_xxs *x, ei_iq_unpacked *u) {
 }
 
 static void unpack_iq3_s(const block_iq3_s *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d);
     for (int ib = 0; ib < QK_K / 32; ib++) {
         both_halves(u, ib, 2 * ((x->scales[ib / 2] >> 4 * (ib % 2)) & 0xF) + 1);
         const unsigned qh = x->qh[ib]; /* the ninth bit of each of the 8 grid indices */
@@ -107,7 +101,6 @@ static void unpack_iq3_s(const block_iq3_s *x, ei_iq_unpacked *u) {
 }
 
 static void unpack_iq1_s(const block_iq1_s *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d) * 0.125f;
     for (int ib = 0; ib < QK_K / 32; ib++) {
         const unsigned qh = x->qh[ib]; /* 4 x 3 high index bits, 3-bit scale, shift sign */
         both_halves(u, ib, 2 * ((qh >> 12) & 7) + 1);
@@ -120,8 +113,6 @@ static void unpack_iq1_s(const block_iq1_s *x, ei_iq_unpacked *u) {
 static void unpack_iq1_m(const block_iq1_m *x, ei_iq_unpacked *u) {
     uint16_t sc[4];
     memcpy(sc, x->scales, sizeof sc);
-    const uint16_t d = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000));
-    u->unit = ei_fp16_to_fp32(d) * 0.125f;
     for (int ib = 0; ib < QK_K / 32; ib++) {
         u->scale[2 * ib] = (int8_t)(2 * ((sc[ib / 2] >> 6 * (ib % 2)) & 7) + 1);
         u->scale[2 * ib + 1] = (int8_t)(2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1);
@@ -141,7 +132,6 @@ static int trit(uint8_t q, int n) {
 }
 
 static void unpack_tq1_0(const block_tq1_0 *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d);
     memset(u->scale, 1, sizeof u->scale);
     int8_t *code = u->code;
     for (int n = 0; n < 5; n++) /* the first 32 bytes: 160 values */
@@ -153,7 +143,6 @@ static void unpack_tq1_0(const block_tq1_0 *x, ei_iq_unpacked *u) {
 }
 
 static void unpack_tq2_0(const block_tq2_0 *x, ei_iq_unpacked *u) {
-    u->unit = ei_fp16_to_fp32(x->d);
     memset(u->scale, 1, sizeof u->scale);
     for (int j = 0; j < 2; j++)
         for (int l = 0; l < 4; l++)
@@ -179,8 +168,9 @@ void ei_iq_unpack(ei_type t, const void *block, ei_iq_unpacked *u) {
     case EI_TYPE_IQ1_M: unpack_iq1_m(block, u); break;
     case EI_TYPE_TQ1_0: unpack_tq1_0(block, u); break;
     case EI_TYPE_TQ2_0: unpack_tq2_0(block, u); break;
-    default: memset(u, 0, sizeof *u); break;
+    default: memset(u, 0, sizeof *u); return;
     }
+    u->unit = ei_iq_unit(t, block);
 }
 
 static void dequantize(ei_type t, size_t block_bytes, const void *src, float *dst, int64_t n) {
