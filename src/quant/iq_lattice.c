@@ -24,10 +24,7 @@ static void signed8(uint64_t g, unsigned signs, int8_t *code) {
 
 /* 4 values of an IQ3 grid point with sign bits `from` .. `from` + 3 */
 static void signed4(uint32_t g, unsigned signs, int from, int8_t *code) {
-    for (int j = 0; j < 4; j++) {
-        const int v = (int)((g >> (8 * j)) & 0xFF);
-        code[j] = (int8_t)((signs >> (from + j) & 1) ? -v : v);
-    }
+    for (int j = 0; j < 4; j++) code[j] = (int8_t)((signs >> (from + j) & 1) ? -grid_byte(g, j) : grid_byte(g, j));
 }
 
 /* 8 values of an IQ1 grid point (-1, 0, 1) shifted by sigma / 8, times 8 */
