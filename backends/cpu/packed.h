@@ -21,7 +21,7 @@
  *   Q4_1:        isum = sum of q * a (codes 0..15)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(m_w, s_a, s)
  *                (s_a: the Q8_1 activation block's f16 s, as ggml uses it)
- *   Q4_K:        per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j)
+ *   Q4_K, Q5_K:  per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j)
  *                               imin = sum_j m_j * (sum of a over sub-block j)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(-(dmin_w * d_a), (float)imin, s)
  *   Q6_K:        per super-block: isum = sum_j sc_j * (sum of (q - 32) * a over sub-block j of 16)
@@ -44,11 +44,13 @@
  *   Q5_0  d[16] f16 | 4 units as Q4_0 (low 4 bits of q) | 64 bytes: byte 4r+i bit g = q[r][4g+i] >> 4
  *   Q4_K  d[16] f16 | dmin[16] f16 | sc[8][16] u8 | m[4][16][2] u8 (pairs m[2p], m[2p+1] per row) |
  *         32 units as Q4_0 (the 256 values in order)
+ *   Q5_K  as Q4_K (low 4 bits of q) | 8 units of 64 bytes of fifth bits, one per sub-block j:
+ *         byte 4r+i bit g = q[r][32j+4g+i] >> 4 (Q5_0's)
  *   Q6_K  d[16] f16 | sc[16][16] i8 | 32 units as Q4_0 (low 4 bits of q) | 16 units of 64 bytes of
  *         high bits: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i] >> 4
  *
- * (The block bytes equal 16 times the file's, apart from Q4_K's unpacked
- * 6-bit scales: 148 against 144 per row.)
+ * (The block bytes equal 16 times the file's, apart from Q4_K's and
+ * Q5_K's unpacked 6-bit scales: 148 against 144 and 180 against 176 per row.)
  */
 #ifndef EI_CPU_PACKED_H
 #define EI_CPU_PACKED_H

@@ -273,10 +273,15 @@ AI void group_q8_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
 
 /* ---- Q4_K and Q6_K against Q8_K ---------------------------------------------------------- */
 
-/* Halves H0 .. H0 + NH - 1 of a group (both: NH = 2, H0 = 0). */
-AI void group_q4_K(int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
-                   const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q4_K);
+/* Q4_K and Q5_K (Q4_K's fields, and a fifth bit per value packed as
+ * Q5_0's): halves H0 .. H0 + NH - 1 of a group (both: NH = 2, H0 = 0).
+ * A sub-block's eight units are summed in 16 bits for 4-bit codes, four
+ * at a time for 5-bit ones. */
+AI void group_k4(ei_type T, int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
+                 const int NC, float *y, size_t ys) {
+    const bool five = T == EI_TYPE_Q5_K;
+    const int G = five ? 4 : 8; /* units per 16-bit sum */
+    const size_t bb = ei_pack_block_bytes(T), hi = 320 + 2048;
     const int64_t nb = n / QK_K;
     const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
     __m256 acc[2][MAX_NC];
@@ -289,23 +294,28 @@ AI void group_q4_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
             if (H0 == 0) prefetch_part(blk, bb, j, 8);
-            __m256i s16[2][MAX_NC], x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int h = 0; h < NH; h++)
-                for (int c = 0; c < NC; c++) s16[h][c] = _mm256_setzero_si256();
-            for (int g = 0; g < 8; g++) { /* 4-bit codes: the sub-block's eight units in 16 bits */
-                __m256i w[2];
-                for (int h = 0; h < NH; h++) {
-                    if (!(g & 1)) x[h] = load(blk + 320 + 64 * (4 * j + (g >> 1)) + 32 * (H0 + h));
-                    w[h] = g & 1 ? hi4(x[h]) : lo4(x[h]);
-                }
-                for (int c = 0; c < NC; c++) {
-                    const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j + 4 * g);
-                    for (int h = 0; h < NH; h++) s16[h][c] = _mm256_add_epi16(s16[h][c], _mm256_maddubs_epi16(w[h], av));
-                }
-            }
+            __m256i x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, hb[2] = {x[0], x[1]}, sc[2];
             for (int h = 0; h < NH; h++) {
-                const __m256i sc = scale_pairs_u8(blk + 64 + 16 * j + 8 * (H0 + h));
-                for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], sc));
+                if (five) hb[h] = load(blk + hi + 64 * j + 32 * (H0 + h));
+                sc[h] = scale_pairs_u8(blk + 64 + 16 * j + 8 * (H0 + h));
+            }
+            for (int g0 = 0; g0 < 8; g0 += G) {
+                __m256i s16[2][MAX_NC];
+                for (int h = 0; h < NH; h++)
+                    for (int c = 0; c < NC; c++) s16[h][c] = _mm256_setzero_si256();
+                for (int g = g0; g < g0 + G; g++) {
+                    __m256i w[2];
+                    for (int h = 0; h < NH; h++) {
+                        if (!(g & 1)) x[h] = load(blk + 320 + 64 * (4 * j + (g >> 1)) + 32 * (H0 + h));
+                        w[h] = five ? q5_unit(x[h], hb[h], g) : g & 1 ? hi4(x[h]) : lo4(x[h]);
+                    }
+                    for (int c = 0; c < NC; c++) {
+                        const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j + 4 * g);
+                        for (int h = 0; h < NH; h++) s16[h][c] = _mm256_add_epi16(s16[h][c], _mm256_maddubs_epi16(w[h], av));
+                    }
+                }
+                for (int h = 0; h < NH; h++)
+                    for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], sc[h]));
             }
         }
         for (int h = 0; h < NH; h++) {
@@ -418,7 +428,9 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
  * (float, 32-bit and 16-bit sums of 16 rows) would not fit the 16
  * registers: tests/microbench/packed_bench.c, 4 columns, best of four runs:
  * Q4_K 2048 x 768 21.2 instead of 22.7 us per column (3 columns: 23.5
- * against 22.2, so both halves), Q5_0 2048 x 640 21.4 instead of 25.6. */
+ * against 22.2, so both halves), Q5_0 2048 x 640 21.4 instead of 25.6.
+ * Q5_K (its fifth bits take two more registers) both halves for one column
+ * only: 2048 x 768, 2 columns 62.5 against 70 us, 3 columns 80 against 85. */
 #define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
@@ -426,14 +438,18 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
     if (NC < 4) group_q5_0(n, g, a, as, NC, y, ys);                                                            \
     else HALVES(half_q5_0(n, g, h, a, as, NC, y, ys))
 #define CALL_Q4K(NC)                                                                                           \
-    if (NC < 4) group_q4_K(n, g, 0, 2, a, as, NC, y, ys);                                                      \
-    else HALVES(group_q4_K(n, g, h, 1, a, as, NC, y, ys))
+    if (NC < 4) group_k4(EI_TYPE_Q4_K, n, g, 0, 2, a, as, NC, y, ys);                                          \
+    else HALVES(group_k4(EI_TYPE_Q4_K, n, g, h, 1, a, as, NC, y, ys))
+#define CALL_Q5K(NC)                                                                                           \
+    if (NC < 2) group_k4(EI_TYPE_Q5_K, n, g, 0, 2, a, as, NC, y, ys);                                          \
+    else HALVES(group_k4(EI_TYPE_Q5_K, n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q6K(NC) group_q6_K(n, g, a, as, NC, y, ys)
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
 TILE_FNS(avx2_q4_1, CALL_Q41)
 TILE_FNS(avx2_q5_0, CALL_Q50)
 TILE_FNS(avx2_q4_K, CALL_Q4K)
+TILE_FNS(avx2_q5_K, CALL_Q5K)
 TILE_FNS(avx2_q6_K, CALL_Q6K)
 
 ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
@@ -443,6 +459,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
     case EI_TYPE_Q4_1: return avx2_q4_1;
     case EI_TYPE_Q5_0: return avx2_q5_0;
     case EI_TYPE_Q4_K: return avx2_q4_K;
+    case EI_TYPE_Q5_K: return avx2_q5_K;
     case EI_TYPE_Q6_K: return avx2_q6_K;
     default: return NULL;
     }

@@ -24,12 +24,13 @@ enum {
     Q41_M = 32, Q41_UNITS = 64,
     Q50_UNITS = 32, Q50_HI = 32 + 256,
     Q4K_DMIN = 32, Q4K_SC = 64, Q4K_M = 192, Q4K_UNITS = 320,
+    Q5K_HI = Q4K_UNITS + 2048, /* Q5_K: Q4_K's fields, then the fifth bits */
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
 };
 
 bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
 
-static int64_t block_values(ei_type t) { return t == EI_TYPE_Q4_K || t == EI_TYPE_Q6_K ? QK_K : 32; }
+static int64_t block_values(ei_type t) { return ei_pack_act_type(t) == EI_TYPE_Q8_K ? QK_K : 32; }
 
 size_t ei_pack_block_bytes(ei_type t) {
     switch (t) {
@@ -38,6 +39,7 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q4_1: return 64 + 4 * 64;
     case EI_TYPE_Q5_0: return Q50_HI + 64;
     case EI_TYPE_Q4_K: return Q4K_UNITS + 32 * 64;
+    case EI_TYPE_Q5_K: return Q5K_HI + 8 * 64;
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
     default: return 0;
     }
@@ -56,6 +58,11 @@ size_t ei_pack_bytes(ei_type t, int64_t n, int64_t n_out) {
 static int get_nibble(const uint8_t *units, int r, int k) {
     const uint8_t v = units[64 * (k / 8) + 4 * r + k % 4];
     return k % 8 < 4 ? v & 15 : v >> 4;
+}
+
+/* Value k's fifth bit in a packed Q5_K block (row r). */
+static int q5k_high_bit(const uint8_t *blk, int r, int k) {
+    return (blk[Q5K_HI + 64 * (k / 32) + 4 * r + k % 4] >> (k % 32 / 4)) & 1;
 }
 
 static void put_f16(uint8_t *blk, size_t off, int r, uint16_t h) { memcpy(blk + off + 2 * r, &h, 2); }
@@ -132,8 +139,11 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         }
         break;
     }
-    case EI_TYPE_Q4_K: {
+    case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: {
+        /* Q5_K is Q4_K's block (d, dmin, scales[12] at the same offsets)
+         * with qh[32] before qs */
         const block_q4_K *b = x;
+        const uint8_t *qs = t == EI_TYPE_Q4_K ? b->qs : ((const block_q5_K *)x)->qs;
         put_f16(blk, 0, r, b->d);
         put_f16(blk, Q4K_DMIN, r, b->dmin);
         for (int j = 0; j < 8; j++) {
@@ -145,10 +155,21 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         /* qs[32p + l]: value 64p + l (low nibble) and 64p + 32 + l (high) */
         for (int p = 0; p < 4; p++)
             for (int l = 0; l < 32; l++) {
-                c[64 * p + l] = b->qs[32 * p + l] & 15;
-                c[64 * p + 32 + l] = b->qs[32 * p + l] >> 4;
+                c[64 * p + l] = qs[32 * p + l] & 15;
+                c[64 * p + 32 + l] = qs[32 * p + l] >> 4;
             }
         put_units(blk + Q4K_UNITS, r, c, 256);
+        if (t == EI_TYPE_Q5_K) {
+            /* value k's fifth bit is bit k / 32 of qh[k % 32]; packed as
+             * Q5_0's per sub-block j: bit g of byte 4r + i is value 32j + 4g + i's */
+            const uint8_t *qh = ((const block_q5_K *)x)->qh;
+            for (int j = 0; j < 8; j++)
+                for (int i = 0; i < 4; i++) {
+                    uint8_t byte = 0;
+                    for (int g = 0; g < 8; g++) byte |= (uint8_t)(((qh[4 * g + i] >> j) & 1) << g);
+                    blk[Q5K_HI + 64 * j + 4 * r + i] = byte;
+                }
+        }
         break;
     }
     case EI_TYPE_Q6_K: {
@@ -224,8 +245,9 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         }
         break;
     }
-    case EI_TYPE_Q4_K: {
+    case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: {
         block_q4_K *b = x;
+        uint8_t *qs = t == EI_TYPE_Q4_K ? b->qs : ((block_q5_K *)x)->qs;
         memcpy(&b->d, blk + 2 * r, 2);
         memcpy(&b->dmin, blk + Q4K_DMIN + 2 * r, 2);
         int sc[8], m[8];
@@ -240,7 +262,12 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         }
         for (int k = 0; k < 256; k++) c[k] = (uint8_t)get_nibble(blk + Q4K_UNITS, r, k);
         for (int p = 0; p < 4; p++)
-            for (int l = 0; l < 32; l++) b->qs[32 * p + l] = (uint8_t)(c[64 * p + l] | c[64 * p + 32 + l] << 4);
+            for (int l = 0; l < 32; l++) qs[32 * p + l] = (uint8_t)(c[64 * p + l] | c[64 * p + 32 + l] << 4);
+        if (t == EI_TYPE_Q5_K) {
+            uint8_t *qh = ((block_q5_K *)x)->qh;
+            memset(qh, 0, 32);
+            for (int k = 0; k < 256; k++) qh[k % 32] |= (uint8_t)(q5k_high_bit(blk, r, k) << (k / 32));
+        }
         break;
     }
     case EI_TYPE_Q6_K: {
@@ -275,7 +302,9 @@ void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, v
 /* ---- activations ----------------------------------------------------------- */
 
 ei_type ei_pack_act_type(ei_type w) {
-    return w == EI_TYPE_Q4_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K : w == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
+    return w == EI_TYPE_Q4_K || w == EI_TYPE_Q5_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K
+         : w == EI_TYPE_Q4_1                                          ? EI_TYPE_Q8_1
+                                                                      : EI_TYPE_Q8_0;
 }
 
 size_t ei_pack_act_row_bytes(ei_type w, int64_t n) {
@@ -356,10 +385,13 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                 const uint8_t *blk = (const uint8_t *)group + (size_t)b * bb;
                 const int8_t *qa = ab[b].qs;
                 int isum = 0, imin = 0;
-                if (t == EI_TYPE_Q4_K) {
+                if (t == EI_TYPE_Q4_K || t == EI_TYPE_Q5_K) {
                     for (int j = 0; j < 8; j++) {
                         int sub = 0;
-                        for (int k = 32 * j; k < 32 * j + 32; k++) sub += get_nibble(blk + Q4K_UNITS, r, k) * qa[k];
+                        for (int k = 32 * j; k < 32 * j + 32; k++) {
+                            const int hi = t == EI_TYPE_Q5_K ? q5k_high_bit(blk, r, k) : 0;
+                            sub += (get_nibble(blk + Q4K_UNITS, r, k) | hi << 4) * qa[k];
+                        }
                         isum += blk[Q4K_SC + 16 * j + r] * sub;
                         imin += blk[Q4K_M + 32 * (j / 2) + 2 * r + j % 2] * sum32[8 * b + j];
                     }
@@ -391,6 +423,7 @@ REF(ref_q4_0, EI_TYPE_Q4_0, kernel_q8_0_family)
 REF(ref_q4_1, EI_TYPE_Q4_1, kernel_q8_0_family)
 REF(ref_q5_0, EI_TYPE_Q5_0, kernel_q8_0_family)
 REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
+REF(ref_q5_K, EI_TYPE_Q5_K, kernel_k)
 REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
 
 ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
@@ -400,20 +433,23 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_Q4_1: return ref_q4_1;
     case EI_TYPE_Q5_0: return ref_q5_0;
     case EI_TYPE_Q4_K: return ref_q4_K;
+    case EI_TYPE_Q5_K: return ref_q5_K;
     case EI_TYPE_Q6_K: return ref_q6_K;
     default: return NULL;
     }
 }
 
-/* Packing pays only where a kernel reads 16 rows per register: AVX-512
- * with VNNI. EDGEINFER_PACK=0 turns it off (to compare). */
+/* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
+ * AVX-512. A type with no AVX-512 VNNI kernel (Q5_K) takes the AVX2 one
+ * there: every packed kernel gives the reference's bits. EDGEINFER_PACK=0
+ * turns packing off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     const char *env = getenv("EDGEINFER_PACK");
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_selected();
-    if (level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx512vnni(t);
-    if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512) return ei_pack_kernel_avx2(t);
+    if (level == EI_CPU_AVX512_VNNI && ei_pack_kernel_avx512vnni(t)) return ei_pack_kernel_avx512vnni(t);
+    if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx2(t);
 #endif
     (void)t;
     return NULL;
