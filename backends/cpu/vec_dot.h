@@ -72,7 +72,7 @@ typedef void (*ei_vec_dot_rows_fn)(int64_t n, const void *w, size_t w_stride, in
 /* Write weight row w (n values, a type ei_iq_unpackable) at u as integers
  * (the layout below), once for many activation rows: prompt batches of the
  * lattice and ternary types, whose grid lookups cost more than the
- * products. */
+ * products, and of IQ4_XS and Q3_K. */
 typedef void (*ei_unpack_row_fn)(int64_t n, const void *w, void *u);
 
 typedef struct ei_vec_dot_table {

@@ -217,6 +217,30 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
         }
         break;
     }
+    case EI_TYPE_IQ4_XS: { /* not a lattice: only unpacked here (its own dot is in vec_dot_avx2.c) */
+        const block_iq4_xs *x = blk;
+        const __m256i table = _mm256_broadcastsi128_si256(load128(ei_kvalues_iq4nl));
+        for (int ib = 0; ib < QK_K / 32; ib++) {
+            const int ls = (((x->scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | (((x->scales_h >> 2 * ib) & 3) << 4)) - 32;
+            emit_codes(k, nr, ib, _mm256_shuffle_epi8(table, nibbles(x->qs + 16 * ib)), one_scale(ls), ls, ls);
+        }
+        break;
+    }
+    case EI_TYPE_Q3_K: { /* likewise */
+        const block_q3_K *x = blk;
+        int8_t sc[16];
+        ei_q3_K_scales(x->scales, sc);
+        const __m256i hm = load(x->hmask);
+        for (int ib = 0; ib < QK_K / 32; ib++) { /* 32 values: bits 2g of qs[32k..], bit 4k + g of hmask */
+            const int kk = ib / 4, g = ib % 4;
+            const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(load(x->qs + 32 * kk), 2 * g), _mm256_set1_epi8(3));
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(hm, ib), _mm256_set1_epi8(1));
+            const __m256i v = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi, 2)), _mm256_set1_epi8(4));
+            const int s0 = sc[2 * ib] - 32, s1 = sc[2 * ib + 1] - 32;
+            emit_codes(k, nr, ib, v, group_scales(s0, s1), s0, s1);
+        }
+        break;
+    }
     default: { /* TQ1_0: base-3 digits, unpacked by the reference code (a rare type) */
         ei_iq_unpacked u;
         ei_iq_unpack(T, blk, &u);
@@ -307,6 +331,8 @@ LATTICE(iq1_s, EI_TYPE_IQ1_S)
 LATTICE(iq1_m, EI_TYPE_IQ1_M)
 LATTICE(tq1_0, EI_TYPE_TQ1_0)
 LATTICE(tq2_0, EI_TYPE_TQ2_0)
+TGT static void unpack_iq4_xs(int64_t n, const void *w, void *u) { unpack_k(EI_TYPE_IQ4_XS, sizeof(block_iq4_xs), n, w, u); }
+TGT static void unpack_q3_K(int64_t n, const void *w, void *u) { unpack_k(EI_TYPE_Q3_K, sizeof(block_q3_K), n, w, u); }
 
 
 void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
@@ -333,6 +359,8 @@ void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
     t->unpack_row[EI_TYPE_IQ1_M] = unpack_iq1_m;
     t->unpack_row[EI_TYPE_TQ1_0] = unpack_tq1_0;
     t->unpack_row[EI_TYPE_TQ2_0] = unpack_tq2_0;
+    t->unpack_row[EI_TYPE_IQ4_XS] = unpack_iq4_xs;
+    t->unpack_row[EI_TYPE_Q3_K] = unpack_q3_K;
     t->dot_unpacked = dot_unpacked;
 }
 

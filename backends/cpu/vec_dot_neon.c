@@ -439,6 +439,9 @@ static void quantize_bf16(const float *x, void *a, int64_t n) {
 /* ---- the table ------------------------------------------------------------------------ */
 
 void ei_vec_dot_fill_neon(ei_vec_dot_table *t, int dotprod) {
+    /* the scalar table unpacks IQ4_XS and Q3_K rows for prompts, for its
+     * scalar dot_unpacked; these NEON dot kernels are faster than that */
+    t->unpack_row[EI_TYPE_IQ4_XS] = t->unpack_row[EI_TYPE_Q3_K] = NULL;
     if (dotprod) { /* the table below's float kernels and quantizers stay */
         fill_int_dot(t);
         return;

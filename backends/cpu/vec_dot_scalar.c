@@ -432,19 +432,6 @@ static float dot1_q6_K(int64_t n, const void *vw, const void *va) {
     return hsum8(acc.lane);
 }
 
-/* Q3_K's sixteen 6-bit scales (stored biased by 32). */
-static inline void k3_scales(const uint8_t *in, int8_t scales[16]) {
-    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
-    uint32_t aux[4];
-    memcpy(aux, in, 12);
-    uint32_t tmp = aux[2];
-    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
-    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
-    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
-    memcpy(scales, aux, 16);
-}
-
 /* Q3_K: values (2-bit code) - 4 (high bit clear) in -4..3, exact per lane */
 static float dot1_q3_K(int64_t n, const void *vw, const void *va) {
     const block_q3_K *w = vw;
@@ -453,7 +440,7 @@ static float dot1_q3_K(int64_t n, const void *vw, const void *va) {
     for (int64_t b = 0; b < n / QK_K; b++) {
         int8_t sc[16], codes[QK_K];
         int s16[16];
-        k3_scales(w[b].scales, sc);
+        ei_q3_K_scales(w[b].scales, sc);
         for (int k = 0; k < 16; k++) s16[k] = sc[k] - 32;
         for (int k = 0; k < QK_K / 128; k++)
             for (int g = 0; g < 4; g++)
@@ -571,6 +558,10 @@ LATTICE(iq1_s, EI_TYPE_IQ1_S)
 LATTICE(iq1_m, EI_TYPE_IQ1_M)
 LATTICE(tq1_0, EI_TYPE_TQ1_0)
 LATTICE(tq2_0, EI_TYPE_TQ2_0)
+/* IQ4_XS and Q3_K keep their own dot (the same bits: codes and scales in
+ * klanes, one kacc_add of d * d_a per super-block) and unpack for prompts */
+static void unpack_iq4_xs(int64_t n, const void *w, void *u) { unpack_row(EI_TYPE_IQ4_XS, sizeof(block_iq4_xs), n, w, u); }
+static void unpack_q3_K(int64_t n, const void *w, void *u) { unpack_row(EI_TYPE_Q3_K, sizeof(block_q3_K), n, w, u); }
 
 /* ---- the table -------------------------------------------------------------- */
 
@@ -669,6 +660,8 @@ void ei_vec_dot_fill_scalar(ei_vec_dot_table *t) {
     t->unpack_row[EI_TYPE_IQ1_M] = unpack_iq1_m;
     t->unpack_row[EI_TYPE_TQ1_0] = unpack_tq1_0;
     t->unpack_row[EI_TYPE_TQ2_0] = unpack_tq2_0;
+    t->unpack_row[EI_TYPE_IQ4_XS] = unpack_iq4_xs;
+    t->unpack_row[EI_TYPE_Q3_K] = unpack_q3_K;
     t->dot_unpacked = dot_unpacked;
     t->quantize[EI_TYPE_F32] = quantize_f32;
     t->quantize[EI_TYPE_F16] = quantize_f16;

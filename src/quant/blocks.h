@@ -87,6 +87,20 @@ _Static_assert(sizeof(block_iq1_m) == 56, "iq1_m");
 _Static_assert(sizeof(block_tq1_0) == 54, "tq1_0");
 _Static_assert(sizeof(block_tq2_0) == 66, "tq2_0");
 
+/* Q3_K's sixteen 6-bit scales from their 12 bytes (low 4 bits in the first
+ * 8 bytes, high 2 bits in the last 4), still biased by 32 */
+static inline void ei_q3_K_scales(const uint8_t in[12], int8_t scales[16]) {
+    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
+    uint32_t aux[4];
+    memcpy(aux, in, 12);
+    const uint32_t tmp = aux[2];
+    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
+    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
+    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
+    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
+    memcpy(scales, aux, 16);
+}
+
 /* the 16 levels of IQ4_NL / IQ4_XS */
 extern const int8_t ei_kvalues_iq4nl[16];
 /* MXFP4's 16 levels (FP4 values doubled) */

@@ -44,7 +44,8 @@ typedef struct ei_iq_unpacked {
 } ei_iq_unpacked;
 
 /* True for the types ei_iq_unpack takes: IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
- * IQ3_S, IQ1_S, IQ1_M, TQ1_0, TQ2_0. */
+ * IQ3_S, IQ1_S, IQ1_M, TQ1_0, TQ2_0, and IQ4_XS and Q3_K (not lattices,
+ * but of the same form: a prompt batch of them unpacks rows the same way). */
 bool ei_iq_unpackable(ei_type t);
 
 /* One super-block of type t (ei_iq_unpackable) as integers, unit
@@ -68,13 +69,14 @@ static inline uint16_t ei_iq_d(ei_type t, const void *block) {
     }
     case EI_TYPE_TQ1_0: memcpy(&h, p + offsetof(block_tq1_0, d), 2); return h;
     case EI_TYPE_TQ2_0: memcpy(&h, p + offsetof(block_tq2_0, d), 2); return h;
-    default: memcpy(&h, p, 2); return h; /* the IQ2/IQ3/IQ1_S blocks start with it */
+    case EI_TYPE_Q3_K: memcpy(&h, p + offsetof(block_q3_K, d), 2); return h;
+    default: memcpy(&h, p, 2); return h; /* the IQ2/IQ3/IQ1_S/IQ4_XS blocks start with it */
     }
 }
 
 static inline float ei_iq_unit_scale(ei_type t) {
     switch (t) {
-    case EI_TYPE_IQ3_S: case EI_TYPE_TQ1_0: case EI_TYPE_TQ2_0: return 1.0f;
+    case EI_TYPE_IQ3_S: case EI_TYPE_TQ1_0: case EI_TYPE_TQ2_0: case EI_TYPE_IQ4_XS: case EI_TYPE_Q3_K: return 1.0f;
     case EI_TYPE_IQ3_XXS: return 0.25f; /* 0.5 * (0.5 + s) = (2s + 1) / 4 */
     default: return 0.125f;             /* 0.25 * (0.5 + s), IQ1's 1/8 shift */
     }

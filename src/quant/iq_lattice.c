@@ -146,10 +146,37 @@ static void unpack_tq2_0(const block_tq2_0 *x, ei_iq_unpacked *u) {
             for (int m = 0; m < 32; m++) u->code[128 * j + 32 * l + m] = (int8_t)(((x->qs[32 * j + m] >> 2 * l) & 3) - 1);
 }
 
+/* Two types of the same form that are not lattices: IQ4_XS (a 6-bit scale
+ * minus 32 per 32 values, IQ4_NL's 16 levels) and Q3_K (a 6-bit scale
+ * minus 32 per 16 values, 3-bit codes minus 4). ggml's dequantization,
+ * (d * scale) * code, is this form with the unit d. */
+static void unpack_iq4_xs(const block_iq4_xs *x, ei_iq_unpacked *u) {
+    for (int ib = 0; ib < QK_K / 32; ib++) {
+        const int ls = ((x->scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | (((x->scales_h >> 2 * ib) & 3) << 4);
+        u->scale[2 * ib] = u->scale[2 * ib + 1] = (int8_t)(ls - 32);
+        for (int j = 0; j < 16; j++) {
+            u->code[32 * ib + j] = ei_kvalues_iq4nl[x->qs[16 * ib + j] & 0xF];
+            u->code[32 * ib + 16 + j] = ei_kvalues_iq4nl[x->qs[16 * ib + j] >> 4];
+        }
+    }
+}
+
+static void unpack_q3_K(const block_q3_K *x, ei_iq_unpacked *u) {
+    ei_q3_K_scales(x->scales, u->scale);
+    for (int j = 0; j < 16; j++) u->scale[j] = (int8_t)(u->scale[j] - 32);
+    /* value 128k + 32g + l: bits 2g..2g+1 of qs[32k + l], high bit 4k + g of hmask[l] (clear: minus 4) */
+    for (int k = 0; k < 2; k++)
+        for (int g = 0; g < 4; g++)
+            for (int l = 0; l < 32; l++)
+                u->code[128 * k + 32 * g + l] =
+                    (int8_t)(((x->qs[32 * k + l] >> 2 * g) & 3) - ((x->hmask[l] >> (4 * k + g)) & 1 ? 0 : 4));
+}
+
 bool ei_iq_unpackable(ei_type t) {
     switch (t) {
     case EI_TYPE_IQ2_XXS: case EI_TYPE_IQ2_XS: case EI_TYPE_IQ2_S: case EI_TYPE_IQ3_XXS: case EI_TYPE_IQ3_S:
-    case EI_TYPE_IQ1_S: case EI_TYPE_IQ1_M: case EI_TYPE_TQ1_0: case EI_TYPE_TQ2_0: return true;
+    case EI_TYPE_IQ1_S: case EI_TYPE_IQ1_M: case EI_TYPE_TQ1_0: case EI_TYPE_TQ2_0:
+    case EI_TYPE_IQ4_XS: case EI_TYPE_Q3_K: return true;
     default: return false;
     }
 }
@@ -165,6 +192,8 @@ void ei_iq_unpack(ei_type t, const void *block, ei_iq_unpacked *u) {
     case EI_TYPE_IQ1_M: unpack_iq1_m(block, u); break;
     case EI_TYPE_TQ1_0: unpack_tq1_0(block, u); break;
     case EI_TYPE_TQ2_0: unpack_tq2_0(block, u); break;
+    case EI_TYPE_IQ4_XS: unpack_iq4_xs(block, u); break;
+    case EI_TYPE_Q3_K: unpack_q3_K(block, u); break;
     default: memset(u, 0, sizeof *u); return;
     }
     u->unit = ei_iq_unit(t, block);

@@ -325,20 +325,12 @@ void ei_quantize_q3_K(const float *x, void *dst, int64_t n) {
 
 void ei_dequantize_q3_K(const void *src, float *y, int64_t n) {
     const block_q3_K *x = src;
-    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
     for (int64_t b = 0; b < n / QK_K; b++) {
         const float d_all = ei_fp16_to_fp32(x[b].d);
         const uint8_t *q = x[b].qs, *hm = x[b].hmask;
         uint8_t m = 1;
-        uint32_t aux[4];
-        memcpy(aux, x[b].scales, 12);
-        uint32_t tmp = aux[2];
-        aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-        aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
-        aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
-        aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
         int8_t scales[16];
-        memcpy(scales, aux, 16);
+        ei_q3_K_scales(x[b].scales, scales);
         int is = 0;
         for (int k = 0; k < QK_K; k += 128) {
             for (int shift = 0; shift < 8; shift += 2) {
