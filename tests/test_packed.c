@@ -35,7 +35,7 @@
 #include "testutil.h"
 
 static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0,
-                                EI_TYPE_Q4_K, EI_TYPE_Q5_K, EI_TYPE_Q6_K};
+                                EI_TYPE_Q2_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K, EI_TYPE_Q6_K};
 #define N_TYPES (sizeof types / sizeof *types)
 
 /* K-quants: super-blocks of 256 values */

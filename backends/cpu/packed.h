@@ -24,6 +24,9 @@
  *   Q4_K, Q5_K:  per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j)
  *                               imin = sum_j m_j * (sum of a over sub-block j)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(-(dmin_w * d_a), (float)imin, s)
+ *   Q2_K:        per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j of 16)
+ *                               imin = sum_j m_j * (sum of a over sub-block j)
+ *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(-(dmin_w * d_a), (float)imin, s)
  *   Q6_K:        per super-block: isum = sum_j sc_j * (sum of (q - 32) * a over sub-block j of 16)
  *                s = fmaf(d_w * d_a, (float)isum, s)
  *
@@ -48,6 +51,8 @@
  *         byte 4r+i bit g = q[r][32j+4g+i] >> 4 (Q5_0's)
  *   Q6_K  d[16] f16 | sc[16][16] i8 | 32 units as Q4_0 (low 4 bits of q) | 16 units of 64 bytes of
  *         high bits: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i] >> 4
+ *   Q2_K  d[16] f16 | dmin[16] f16 | scm[16][16] u8 (the file's sc | m << 4 of sub-block j, row r) |
+ *         16 units of 64 bytes of codes: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i]
  *
  * (The block bytes equal 16 times the file's, apart from Q4_K's and
  * Q5_K's unpacked 6-bit scales: 148 against 144 and 180 against 176 per row.)

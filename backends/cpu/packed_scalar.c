@@ -26,6 +26,7 @@ enum {
     Q4K_DMIN = 32, Q4K_SC = 64, Q4K_M = 192, Q4K_UNITS = 320,
     Q5K_HI = Q4K_UNITS + 2048, /* Q5_K: Q4_K's fields, then the fifth bits */
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
+    Q2K_DMIN = 32, Q2K_SCM = 64, Q2K_CODES = 320,
 };
 
 bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
@@ -41,6 +42,7 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q4_K: return Q4K_UNITS + 32 * 64;
     case EI_TYPE_Q5_K: return Q5K_HI + 8 * 64;
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
+    case EI_TYPE_Q2_K: return Q2K_CODES + 16 * 64;
     default: return 0;
     }
 }
@@ -64,6 +66,14 @@ static int get_nibble(const uint8_t *units, int r, int k) {
 static int q5k_high_bit(const uint8_t *blk, int r, int k) {
     return (blk[Q5K_HI + 64 * (k / 32) + 4 * r + k % 4] >> (k % 32 / 4)) & 1;
 }
+
+/* Value k's 2-bit code in a packed Q2_K block (row r). */
+static int q2k_code(const uint8_t *blk, int r, int k) {
+    return (blk[Q2K_CODES + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4))) & 3;
+}
+
+/* Q2_K's file order: value 128n + 32g + l is bits 2g..2g+1 of qs[32n + l]. */
+static int q2k_file_code(const uint8_t *qs, int k) { return (qs[32 * (k / 128) + k % 32] >> (2 * (k % 128 / 32))) & 3; }
 
 static void put_f16(uint8_t *blk, size_t off, int r, uint16_t h) { memcpy(blk + off + 2 * r, &h, 2); }
 static float get_f16(const uint8_t *blk, size_t off, int r) {
@@ -196,6 +206,20 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
             }
         break;
     }
+    case EI_TYPE_Q2_K: {
+        const block_q2_K *b = x;
+        put_f16(blk, 0, r, b->d);
+        put_f16(blk, Q2K_DMIN, r, b->dmin);
+        for (int j = 0; j < 16; j++) blk[Q2K_SCM + 16 * j + r] = b->scales[j]; /* scale | min << 4, as the file's */
+        /* codes: unit v, byte 4r + i, bits 2t..2t+1 = code 16v + 4t + i */
+        for (int v = 0; v < 16; v++)
+            for (int i = 0; i < 4; i++) {
+                uint8_t byte = 0;
+                for (int t2 = 0; t2 < 4; t2++) byte |= (uint8_t)(q2k_file_code(b->qs, 16 * v + 4 * t2 + i) << (2 * t2));
+                blk[Q2K_CODES + 64 * v + 4 * r + i] = byte;
+            }
+        break;
+    }
     default: break;
     }
 }
@@ -287,6 +311,15 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
             }
         break;
     }
+    case EI_TYPE_Q2_K: {
+        block_q2_K *b = x;
+        memcpy(&b->d, blk + 2 * r, 2);
+        memcpy(&b->dmin, blk + Q2K_DMIN + 2 * r, 2);
+        for (int j = 0; j < 16; j++) b->scales[j] = blk[Q2K_SCM + 16 * j + r];
+        memset(b->qs, 0, sizeof b->qs);
+        for (int k = 0; k < 256; k++) b->qs[32 * (k / 128) + k % 32] |= (uint8_t)(q2k_code(blk, r, k) << (2 * (k % 128 / 32)));
+        break;
+    }
     default: break;
     }
 }
@@ -302,7 +335,7 @@ void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, v
 /* ---- activations ----------------------------------------------------------- */
 
 ei_type ei_pack_act_type(ei_type w) {
-    return w == EI_TYPE_Q4_K || w == EI_TYPE_Q5_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K
+    return w == EI_TYPE_Q2_K || w == EI_TYPE_Q4_K || w == EI_TYPE_Q5_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K
          : w == EI_TYPE_Q4_1                                          ? EI_TYPE_Q8_1
                                                                       : EI_TYPE_Q8_0;
 }
@@ -397,6 +430,16 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                     }
                     s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
                     s = fmaf(-(get_f16(blk, Q4K_DMIN, r) * ab[b].d), (float)imin, s);
+                } else if (t == EI_TYPE_Q2_K) {
+                    for (int j = 0; j < 16; j++) {
+                        int sub = 0;
+                        for (int k = 16 * j; k < 16 * j + 16; k++) sub += q2k_code(blk, r, k) * qa[k];
+                        const int scm = blk[Q2K_SCM + 16 * j + r];
+                        isum += (scm & 15) * sub;
+                        imin += (scm >> 4) * ab[b].bsums[j];
+                    }
+                    s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
+                    s = fmaf(-(get_f16(blk, Q2K_DMIN, r) * ab[b].d), (float)imin, s);
                 } else {
                     for (int j = 0; j < 16; j++) {
                         int sub = 0;
@@ -422,6 +465,7 @@ REF(ref_q8_0, EI_TYPE_Q8_0, kernel_q8_0_family)
 REF(ref_q4_0, EI_TYPE_Q4_0, kernel_q8_0_family)
 REF(ref_q4_1, EI_TYPE_Q4_1, kernel_q8_0_family)
 REF(ref_q5_0, EI_TYPE_Q5_0, kernel_q8_0_family)
+REF(ref_q2_K, EI_TYPE_Q2_K, kernel_k)
 REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
 REF(ref_q5_K, EI_TYPE_Q5_K, kernel_k)
 REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
@@ -432,6 +476,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_Q4_0: return ref_q4_0;
     case EI_TYPE_Q4_1: return ref_q4_1;
     case EI_TYPE_Q5_0: return ref_q5_0;
+    case EI_TYPE_Q2_K: return ref_q2_K;
     case EI_TYPE_Q4_K: return ref_q4_K;
     case EI_TYPE_Q5_K: return ref_q5_K;
     case EI_TYPE_Q6_K: return ref_q6_K;
@@ -440,7 +485,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
 }
 
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
- * AVX-512. A type with no AVX-512 VNNI kernel (Q5_K) takes the AVX2 one
+ * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q5_K) takes the AVX2 one
  * there: every packed kernel gives the reference's bits. EDGEINFER_PACK=0
  * turns packing off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
