@@ -15,8 +15,9 @@ start-up time. Python 3 standard library only. See docs/benchmarks.md.
 
 Models (-m, repeatable): a .gguf path, a catalog name from models/catalog.tsv
 (smollm2-135m, gemma3-270m), or q4_0 / q4_k_m / q8_0 / f16 for the random
-1.1B Llama written by scripts/make_bench_models.sh. Default: the three
-1.1B quantizations and the two catalog models.
+1.1B Llama written by scripts/make_bench_models.sh (and q5_k_m / q6_k /
+q3_k_m / q2_k / iq4_xs / q5_0 / q4_1, written by its --more). Default: the
+three 1.1B quantizations and the two catalog models.
 
 What is measured, per model and engine:
   t/s     pp (prompt of -p tokens as one batch) and tg (-n tokens one at a
@@ -58,7 +59,10 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOME = os.environ.get("EDGEINFER_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "edgeinfer")
 BENCH_DIR = os.path.join(HOME, "bench")
-BENCH_ALIASES = {a: f"random-llama-1.1b-{a}.gguf" for a in ("q4_0", "q4_k_m", "q8_0", "f16")}
+# the three types, then the other common llama-quantize types (make_bench_models.sh --more)
+BENCH_TYPES = ("q4_0", "q4_k_m", "q8_0")
+MORE_TYPES = ("q5_k_m", "q6_k", "q3_k_m", "q2_k", "iq4_xs", "q5_0", "q4_1")
+BENCH_ALIASES = {a: f"random-llama-1.1b-{a}.gguf" for a in BENCH_TYPES + MORE_TYPES + ("f16",)}
 DEFAULT_MODELS = ["q4_0", "q4_k_m", "q8_0", "smollm2-135m", "gemma3-270m"]
 
 
@@ -339,7 +343,9 @@ def setup(args):
         args.llama_bench = os.path.join(bindir, "llama-bench")
     specs = args.models or DEFAULT_MODELS
     if any(s.lower() in BENCH_ALIASES for s in specs):
-        subprocess.run([os.path.join(REPO, "scripts", "make_bench_models.sh")], check=True, stdout=subprocess.DEVNULL)
+        more = ["--more"] if any(s.lower() in MORE_TYPES for s in specs) else []
+        subprocess.run([os.path.join(REPO, "scripts", "make_bench_models.sh")] + more, check=True,
+                       stdout=subprocess.DEVNULL)
     names = [s for s in specs if s in catalog()]
     if names:
         subprocess.run([os.path.join(REPO, "models", "fetch.sh")] + names, check=True, stdout=subprocess.DEVNULL)

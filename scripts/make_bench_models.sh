@@ -5,8 +5,10 @@
 # Q8_0 by llama.cpp's llama-quantize. Its speed is the speed of a real model
 # of that shape (random weights only change the text, not the work).
 #
-#   scripts/make_bench_models.sh [--vocab VOCAB.gguf] [--keep-f16|--rm-f16]
+#   scripts/make_bench_models.sh [--vocab VOCAB.gguf] [--keep-f16|--rm-f16] [--more]
 #
+# --more also writes Q5_K_M, Q6_K, Q3_K_M, Q2_K, IQ4_XS, Q5_0 and Q4_1 (the
+# other types people download; ~3.5 GB more, ~6 min).
 # Output: ${EDGEINFER_HOME:-~/.cache/edgeinfer}/bench/
 #   random-llama-1.1b-f16.gguf     (2.2 GB; kept unless --rm-f16)
 #   random-llama-1.1b-q4_0.gguf    random-llama-1.1b-q4_k_m.gguf
@@ -26,13 +28,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 home=${EDGEINFER_HOME:-$HOME/.cache/edgeinfer}
 out=$home/bench
-vocab="" rm_f16=0
+vocab="" rm_f16=0 more=0
 while [ $# -gt 0 ]; do
   case $1 in
     --vocab) vocab=${2:?--vocab needs a file}; shift ;;
     --rm-f16) rm_f16=1 ;;
     --keep-f16) rm_f16=0 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --more) more=1 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "make_bench_models.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -40,6 +43,7 @@ done
 log() { echo "make_bench_models.sh: $*" >&2; }
 base=random-llama-1.1b
 types=(Q4_0 Q4_K_M Q8_0)
+[ $more = 1 ] && types+=(Q5_K_M Q6_K Q3_K_M Q2_K IQ4_XS Q5_0 Q4_1)
 mkdir -p "$out"
 
 qpath() { echo "$out/$base-$(echo "$1" | tr '[:upper:]' '[:lower:]').gguf"; }
