@@ -24,6 +24,7 @@ if [ -f "$vocab" ]; then
   if ! (cd "$out" && sha256sum --quiet -c "$OLDPWD/tests/data/parity/SHA256SUMS" >/dev/null 2>&1); then
     "$py" tests/golden/make_random_model.py "$vocab" "$out/random-llama-q8_0.gguf" >/dev/null
     "$py" tests/golden/make_random_model.py "$vocab" "$out/random-llama-iq-mix.gguf" --type iq-mix >/dev/null
+    "$py" tests/golden/make_random_model.py "$vocab" "$out/random-llama-k-mix.gguf" --type k-mix >/dev/null
     (cd "$out" && sha256sum --quiet -c "$OLDPWD/tests/data/parity/SHA256SUMS") ||
       { echo "make_test_models: random Llamas differ from the recorded ones" >&2; exit 1; }
   fi

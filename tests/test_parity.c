@@ -22,7 +22,8 @@
  * is printed.
  *
  * Models: the default models from the cache (models/fetch.sh) and the
- * random-weight Llamas (Q8_0; the ten read-only types in turn) written by
+ * random-weight Llamas (Q8_0; the ten read-only types in turn; the K-quants
+ * and IQ4_XS in turn) written by
  * tests/golden/make_random_model.py into the
  * build directory by scripts/test.sh. Absent models skip. The sanitized
  * build skips this test: it would take too long there, and the same code
@@ -219,6 +220,16 @@ static void test_parity_random_llama_iq(void **state) {
     run_parity("random-llama-iq-mix.bin", path);
 }
 
+/* The K-quants and IQ4_XS in one model (make_random_model.py --type k-mix):
+ * the packed Q2_K/Q4_K/Q5_K/Q6_K kernels and the unpacked Q3_K/IQ4_XS
+ * prompt path against llama.cpp. */
+static void test_parity_random_llama_k(void **state) {
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/random-llama-k-mix.gguf", EI_BINARY_DIR);
+    run_parity("random-llama-k-mix.bin", path);
+}
+
 static void test_parity_smollm2(void **state) {
     (void)state;
     run_parity("smollm2-135m.bin", tu_default_model("SmolLM2-135M-Instruct.Q4_1.gguf"));
@@ -233,6 +244,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parity_random_llama),
         cmocka_unit_test(test_parity_random_llama_iq),
+        cmocka_unit_test(test_parity_random_llama_k),
         cmocka_unit_test(test_parity_smollm2),
         cmocka_unit_test(test_parity_gemma3),
     };

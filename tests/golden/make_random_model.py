@@ -12,7 +12,9 @@ The types nothing here quantizes (iq2_xxs, iq2_xs, iq2_s, iq3_xxs, iq3_s,
 iq1_s, iq1_m, tq1_0, tq2_0, mxfp4) get random blocks (every byte pattern is a
 valid block) with the block scale set so that the weights have the standard
 deviation the float ones would; --type iq-mix gives the matrices these ten
-types in turn (token_embd IQ2_XXS, blk.0.attn_q IQ2_XS, ...).
+types in turn (token_embd IQ2_XXS, blk.0.attn_q IQ2_XS, ...). --type k-mix
+does the same with random blocks of Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS
+(their minimum scale, where they have one, set like the scale).
 
 usage: make_random_model.py VOCAB.gguf OUT.gguf [--type q8_0] [--dim 256 --layers 4
        --heads 8 --kv-heads 4 --ffn 768 --ctx 2048 --seed 1 --out-scale 4]
@@ -38,7 +40,8 @@ a = p.parse_args()
 
 T = gguf.GGMLQuantizationType
 RANDOM_BLOCKS = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ1_M, T.TQ1_0, T.TQ2_0, T.MXFP4]
-MIX = a.type == "iq-mix"
+K_MIX = [T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS]
+MIX = {"iq-mix": RANDOM_BLOCKS, "k-mix": K_MIX}.get(a.type)
 if MIX or a.type.upper() in T.__members__ and T[a.type.upper()] in RANDOM_BLOCKS:
     qtype = None if MIX else T[a.type.upper()]
     ftype = gguf.LlamaFileType.GUESSED if MIX else gguf.LlamaFileType[
@@ -91,7 +94,9 @@ rng = np.random.default_rng(a.seed)
 n_matrices = 0
 # byte offset of the f16 block scale (None: IQ1_M's is spread over nibbles,
 # MXFP4's is an exponent byte)
-SCALE_AT = {T.IQ2_XXS: 0, T.IQ2_XS: 0, T.IQ2_S: 0, T.IQ3_XXS: 0, T.IQ3_S: 0, T.IQ1_S: 0, T.TQ1_0: 52, T.TQ2_0: 64}
+SCALE_AT = {T.IQ2_XXS: 0, T.IQ2_XS: 0, T.IQ2_S: 0, T.IQ3_XXS: 0, T.IQ3_S: 0, T.IQ1_S: 0, T.TQ1_0: 52, T.TQ2_0: 64,
+            T.Q2_K: 80, T.Q3_K: 108, T.Q4_K: 0, T.Q5_K: 0, T.Q6_K: 208, T.IQ4_XS: 0}
+MIN_AT = {T.Q2_K: 82, T.Q4_K: 2, T.Q5_K: 2}  # the f16 minimum scale (dmin)
 
 
 def set_scale(raw, qt, size, value):
@@ -104,7 +109,9 @@ def set_scale(raw, qt, size, value):
         for q in range(4):
             blocks[:, 48 + 2 * q + 1] = (blocks[:, 48 + 2 * q + 1] & 0x0F) | (((h >> 4 * q) & 0xF) << 4)
     else:
-        blocks[:, SCALE_AT[qt]:SCALE_AT[qt] + 2] = np.frombuffer(np.float16(value).tobytes(), dtype=np.uint8)
+        for at in (SCALE_AT[qt], MIN_AT.get(qt)):
+            if at is not None:
+                blocks[:, at:at + 2] = np.frombuffer(np.float16(value).tobytes(), dtype=np.uint8)
 
 
 def random_blocks(qt, shape, std):
@@ -121,9 +128,9 @@ def t(name, *shape, norm=False, scale=1.0):
     if norm:
         w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32))
         return
-    qt = RANDOM_BLOCKS[n_matrices % len(RANDOM_BLOCKS)] if MIX else qtype
+    qt = MIX[n_matrices % len(MIX)] if MIX else qtype
     n_matrices += 1
-    if qt in RANDOM_BLOCKS:
+    if qt in RANDOM_BLOCKS or qt in K_MIX:
         w.add_tensor(name, random_blocks(qt, shape, scale / np.sqrt(shape[-1])), raw_dtype=qt)
         return
     x = (scale * rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
