@@ -92,19 +92,6 @@ AI void k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t m[8]) {
     }
 }
 
-/* Q3_K's sixteen 6-bit scales (stored biased by 32). */
-AI void k3_scales(const uint8_t *in, int8_t scales[16]) {
-    const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
-    uint32_t aux[4];
-    memcpy(aux, in, 12);
-    const uint32_t tmp = aux[2];
-    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
-    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
-    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
-    memcpy(scales, aux, 16);
-}
-
 /* 32 bits (Q5_0 / Q5_1's qh) -> 0x10 in the bytes of the values whose bit
  * is set: values 0-15 in *h0, 16-31 in *h1 */
 AI void high_bits32(const uint8_t *qh, uint8x16_t *h0, uint8x16_t *h1) {
