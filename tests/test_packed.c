@@ -35,7 +35,7 @@
 #include "testutil.h"
 
 static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0,
-                                EI_TYPE_Q2_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K, EI_TYPE_Q6_K};
+                                EI_TYPE_Q2_K, EI_TYPE_Q3_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K, EI_TYPE_Q6_K};
 #define N_TYPES (sizeof types / sizeof *types)
 
 /* K-quants: super-blocks of 256 values */
@@ -199,9 +199,10 @@ static void test_sizes(void **state) {
         const int64_t n = is_k(types[i]) ? 512 : 64;
         const size_t file = ei_type_row_bytes(types[i], n) * PACK_ROWS;
         const size_t packed = ei_pack_bytes(types[i], n, PACK_ROWS);
-        /* as many bytes as the file's, but Q4_K's and Q5_K's unpacked scales */
+        /* as many bytes as the file's, but Q3_K's, Q4_K's and Q5_K's unpacked scales */
         if (types[i] == EI_TYPE_Q4_K) assert_int_equal(packed, file / 144 * 148);
         else if (types[i] == EI_TYPE_Q5_K) assert_int_equal(packed, file / 176 * 180);
+        else if (types[i] == EI_TYPE_Q3_K) assert_int_equal(packed, file / 110 * 114); /* signed 8-bit scales */
         else assert_int_equal(packed, file);
     }
 }

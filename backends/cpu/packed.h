@@ -27,6 +27,8 @@
  *   Q2_K:        per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j of 16)
  *                               imin = sum_j m_j * (sum of a over sub-block j)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(-(dmin_w * d_a), (float)imin, s)
+ *   Q3_K:        per super-block: isum = sum_j sc_j * (sum of (q - 4) * a over sub-block j of 16)
+ *                s = fmaf(d_w * d_a, (float)isum, s)   (sc_j signed: the file's 6-bit scale - 32)
  *   Q6_K:        per super-block: isum = sum_j sc_j * (sum of (q - 32) * a over sub-block j of 16)
  *                s = fmaf(d_w * d_a, (float)isum, s)
  *
@@ -53,9 +55,12 @@
  *         high bits: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i] >> 4
  *   Q2_K  d[16] f16 | dmin[16] f16 | scm[16][16] u8 (the file's sc | m << 4 of sub-block j, row r) |
  *         16 units of 64 bytes of codes: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i]
+ *   Q3_K  d[16] f16 | sc[16][16] i8 | 16 units as Q2_K's (q & 3) | 8 units of 64 bytes of third
+ *         bits, one per 32 values j: byte 4r+i bit g = q[r][32j+4g+i] >> 2 (Q5_0's); q = value + 4
  *
- * (The block bytes equal 16 times the file's, apart from Q4_K's and
- * Q5_K's unpacked 6-bit scales: 148 against 144 and 180 against 176 per row.)
+ * (The block bytes equal 16 times the file's, apart from the unpacked 6-bit
+ * scales: Q4_K 148 against 144, Q5_K 180 against 176, Q3_K 114 against 110
+ * per row.)
  */
 #ifndef EI_CPU_PACKED_H
 #define EI_CPU_PACKED_H

@@ -403,6 +403,73 @@ AI void group_q2_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
         for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
 }
 
+/* Q3_K, halves H0 .. H0 + NH - 1 (both, as called): as Q2_K (a sub-block of 16 values is one unit of 2-bit codes),
+ * plus a third bit per value packed as Q5_0's fifth bits (two sub-blocks
+ * per unit) and signed scales; the codes' offset of 4 comes off through
+ * the activation's 16-value sums, as Q6_K's 32. */
+AI void group_q3_K(int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
+                   const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q3_K);
+    const int64_t nb = n / QK_K;
+    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
+    __m256 acc[2][MAX_NC];
+    for (int h = 0; h < NH; h++)
+        for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        __m256i isum[2][MAX_NC];
+        for (int h = 0; h < NH; h++)
+            for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
+        for (int j = 0; j < 16; j++) {
+            if (H0 == 0) prefetch_part(blk, bb, j, 16);
+            __m256i x[2], hb[2], sc[2];
+            for (int h = 0; h < NH; h++) {
+                x[h] = load(blk + 288 + 64 * j + 32 * (H0 + h));
+                hb[h] = load(blk + 288 + 1024 + 64 * (j / 2) + 32 * (H0 + h));
+                const __m256i s8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * (H0 + h))));
+                sc[h] = _mm256_or_si256(_mm256_and_si256(s8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(s8, 16));
+            }
+            __m256i s16[2][MAX_NC];
+            for (int t = 0; t < 4; t++) {
+                const int g = 4 * (j % 2) + t; /* the high bits' bit for these values */
+                __m256i w[2];
+                for (int h = 0; h < NH; h++) {
+                    const __m256i hg = g < 2 ? _mm256_slli_epi16(hb[h], 2 - g) : g > 2 ? _mm256_srli_epi16(hb[h], g - 2) : hb[h];
+                    w[h] = _mm256_or_si256(_mm256_and_si256(t ? _mm256_srli_epi16(x[h], 2 * t) : x[h], m3), _mm256_and_si256(hg, m4));
+                }
+                for (int c = 0; c < NC; c++) {
+                    const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j + 4 * t);
+                    for (int h = 0; h < NH; h++) {
+                        const __m256i p = _mm256_maddubs_epi16(w[h], av);
+                        s16[h][c] = t ? _mm256_add_epi16(s16[h][c], p) : p;
+                    }
+                }
+            }
+            for (int h = 0; h < NH; h++)
+                for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], sc[h]));
+        }
+        for (int h = 0; h < NH; h++) {
+            const int hh = H0 + h;
+            const __m256 dw = f16x8(blk + 16 * hh);
+            __m256i scp[8]; /* (sc[2p], sc[2p+1]) of each row as 16-bit pairs */
+            for (int p = 0; p < 8; p++) {
+                const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p) + 8 * hh));
+                const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p + 1) + 8 * hh));
+                scp[p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(lo, hi));
+            }
+            for (int c = 0; c < NC; c++) {
+                const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
+                __m256i sb = _mm256_setzero_si256();
+                for (int p = 0; p < 8; p++) sb = _mm256_add_epi32(sb, _mm256_madd_epi16(scp[p], bcast32(ab->bsums + 2 * p)));
+                const __m256i is = _mm256_sub_epi32(isum[h][c], _mm256_slli_epi32(sb, 2));
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ab->d)), _mm256_cvtepi32_ps(is), acc[h][c]);
+            }
+        }
+    }
+    for (int h = 0; h < NH; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
+}
+
 /* Half h (rows 8h..8h+7) of Q6_K super-block b, added to acc[0..NC). */
 AI void half_block_q6_K(const uint8_t *blk, int64_t b, int h, const char *a, size_t as, const int NC, __m256 *acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
@@ -495,7 +562,9 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
  * against 22.2, so both halves), Q5_0 2048 x 640 21.4 instead of 25.6.
  * Q5_K (its fifth bits take two more registers) both halves for one column
  * only: 2048 x 768, 2 columns 62.5 against 70 us, 3 columns 80 against 85;
- * Q2_K likewise (2 columns 48 against 53 us, 3 and 4 within 1-5 %). */
+ * Q2_K likewise (2 columns 48 against 53 us, 3 and 4 within 1-5 %). Q3_K
+ * both halves for every count (2 columns 60 against 66 us, 4: 99 against
+ * 104). */
 #define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
@@ -511,12 +580,14 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
 #define CALL_Q2K(NC)                                                                                           \
     if (NC < 2) group_q2_K(n, g, 0, 2, a, as, NC, y, ys);                                                      \
     else HALVES(group_q2_K(n, g, h, 1, a, as, NC, y, ys))
+#define CALL_Q3K(NC) group_q3_K(n, g, 0, 2, a, as, NC, y, ys)
 #define CALL_Q6K(NC) group_q6_K(n, g, a, as, NC, y, ys)
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
 TILE_FNS(avx2_q4_1, CALL_Q41)
 TILE_FNS(avx2_q5_0, CALL_Q50)
 TILE_FNS(avx2_q2_K, CALL_Q2K)
+TILE_FNS(avx2_q3_K, CALL_Q3K)
 TILE_FNS(avx2_q4_K, CALL_Q4K)
 TILE_FNS(avx2_q5_K, CALL_Q5K)
 TILE_FNS(avx2_q6_K, CALL_Q6K)
@@ -528,6 +599,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
     case EI_TYPE_Q4_1: return avx2_q4_1;
     case EI_TYPE_Q5_0: return avx2_q5_0;
     case EI_TYPE_Q2_K: return avx2_q2_K;
+    case EI_TYPE_Q3_K: return avx2_q3_K;
     case EI_TYPE_Q4_K: return avx2_q4_K;
     case EI_TYPE_Q5_K: return avx2_q5_K;
     case EI_TYPE_Q6_K: return avx2_q6_K;

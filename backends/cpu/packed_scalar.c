@@ -27,6 +27,7 @@ enum {
     Q5K_HI = Q4K_UNITS + 2048, /* Q5_K: Q4_K's fields, then the fifth bits */
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
     Q2K_DMIN = 32, Q2K_SCM = 64, Q2K_CODES = 320,
+    Q3K_SC = 32, Q3K_LO = 288, Q3K_HI = 288 + 1024,
 };
 
 bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
@@ -43,6 +44,7 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q5_K: return Q5K_HI + 8 * 64;
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
     case EI_TYPE_Q2_K: return Q2K_CODES + 16 * 64;
+    case EI_TYPE_Q3_K: return Q3K_HI + 8 * 64;
     default: return 0;
     }
 }
@@ -72,7 +74,14 @@ static int q2k_code(const uint8_t *blk, int r, int k) {
     return (blk[Q2K_CODES + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4))) & 3;
 }
 
-/* Q2_K's file order: value 128n + 32g + l is bits 2g..2g+1 of qs[32n + l]. */
+/* Value k's code (0..7, the value plus 4) in a packed Q3_K block (row r):
+ * two low bits as Q2_K's codes, the third as Q5_0's fifth bits. */
+static int q3k_code(const uint8_t *blk, int r, int k) {
+    const int lo = (blk[Q3K_LO + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4))) & 3;
+    return lo | ((blk[Q3K_HI + 64 * (k / 32) + 4 * r + k % 4] >> (k % 32 / 4)) & 1) << 2;
+}
+
+/* Q2_K's (and Q3_K's low bits') file order: value 128n + 32g + l is bits 2g..2g+1 of qs[32n + l]. */
 static int q2k_file_code(const uint8_t *qs, int k) { return (qs[32 * (k / 128) + k % 32] >> (2 * (k % 128 / 32))) & 3; }
 
 static void put_f16(uint8_t *blk, size_t off, int r, uint16_t h) { memcpy(blk + off + 2 * r, &h, 2); }
@@ -206,6 +215,29 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
             }
         break;
     }
+    case EI_TYPE_Q3_K: {
+        const block_q3_K *b = x;
+        int8_t sc[16];
+        put_f16(blk, 0, r, b->d);
+        ei_q3_K_scales(b->scales, sc);
+        for (int j = 0; j < 16; j++) blk[Q3K_SC + 16 * j + r] = (uint8_t)(sc[j] - 32);
+        /* value k's high bit: bit 4 (k / 128) + (k % 128) / 32 of hmask[k % 32] */
+        for (int k = 0; k < 256; k++)
+            c[k] = (uint8_t)(q2k_file_code(b->qs, k) | ((b->hmask[k % 32] >> (4 * (k / 128) + k % 128 / 32)) & 1) << 2);
+        for (int v = 0; v < 16; v++)
+            for (int i = 0; i < 4; i++) {
+                uint8_t byte = 0;
+                for (int t2 = 0; t2 < 4; t2++) byte |= (uint8_t)((c[16 * v + 4 * t2 + i] & 3) << (2 * t2));
+                blk[Q3K_LO + 64 * v + 4 * r + i] = byte;
+            }
+        for (int j = 0; j < 8; j++)
+            for (int i = 0; i < 4; i++) {
+                uint8_t byte = 0;
+                for (int g = 0; g < 8; g++) byte |= (uint8_t)((c[32 * j + 4 * g + i] >> 2) << g);
+                blk[Q3K_HI + 64 * j + 4 * r + i] = byte;
+            }
+        break;
+    }
     case EI_TYPE_Q2_K: {
         const block_q2_K *b = x;
         put_f16(blk, 0, r, b->d);
@@ -311,6 +343,23 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
             }
         break;
     }
+    case EI_TYPE_Q3_K: {
+        block_q3_K *b = x;
+        memcpy(&b->d, blk + 2 * r, 2);
+        uint8_t sc[16]; /* 6-bit, biased by 32: ei_q3_K_scales backwards */
+        for (int j = 0; j < 16; j++) sc[j] = (uint8_t)((int8_t)blk[Q3K_SC + 16 * j + r] + 32);
+        for (int j = 0; j < 8; j++) b->scales[j] = (uint8_t)((sc[j] & 15) | (sc[j + 8] & 15) << 4);
+        for (int j = 0; j < 4; j++)
+            b->scales[8 + j] = (uint8_t)((sc[j] >> 4) | (sc[j + 4] >> 4) << 2 | (sc[j + 8] >> 4) << 4 | (sc[j + 12] >> 4) << 6);
+        memset(b->qs, 0, sizeof b->qs);
+        memset(b->hmask, 0, sizeof b->hmask);
+        for (int k = 0; k < 256; k++) {
+            const int code = q3k_code(blk, r, k);
+            b->qs[32 * (k / 128) + k % 32] |= (uint8_t)((code & 3) << (2 * (k % 128 / 32)));
+            b->hmask[k % 32] |= (uint8_t)((code >> 2) << (4 * (k / 128) + k % 128 / 32));
+        }
+        break;
+    }
     case EI_TYPE_Q2_K: {
         block_q2_K *b = x;
         memcpy(&b->d, blk + 2 * r, 2);
@@ -335,7 +384,7 @@ void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, v
 /* ---- activations ----------------------------------------------------------- */
 
 ei_type ei_pack_act_type(ei_type w) {
-    return w == EI_TYPE_Q2_K || w == EI_TYPE_Q4_K || w == EI_TYPE_Q5_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K
+    return w == EI_TYPE_Q2_K || w == EI_TYPE_Q3_K || w == EI_TYPE_Q4_K || w == EI_TYPE_Q5_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K
          : w == EI_TYPE_Q4_1                                          ? EI_TYPE_Q8_1
                                                                       : EI_TYPE_Q8_0;
 }
@@ -430,6 +479,13 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                     }
                     s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
                     s = fmaf(-(get_f16(blk, Q4K_DMIN, r) * ab[b].d), (float)imin, s);
+                } else if (t == EI_TYPE_Q3_K) {
+                    for (int j = 0; j < 16; j++) {
+                        int sub = 0;
+                        for (int k = 16 * j; k < 16 * j + 16; k++) sub += q3k_code(blk, r, k) * qa[k];
+                        isum += (int8_t)blk[Q3K_SC + 16 * j + r] * (sub - 4 * ab[b].bsums[j]);
+                    }
+                    s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
                 } else if (t == EI_TYPE_Q2_K) {
                     for (int j = 0; j < 16; j++) {
                         int sub = 0;
@@ -466,6 +522,7 @@ REF(ref_q4_0, EI_TYPE_Q4_0, kernel_q8_0_family)
 REF(ref_q4_1, EI_TYPE_Q4_1, kernel_q8_0_family)
 REF(ref_q5_0, EI_TYPE_Q5_0, kernel_q8_0_family)
 REF(ref_q2_K, EI_TYPE_Q2_K, kernel_k)
+REF(ref_q3_K, EI_TYPE_Q3_K, kernel_k)
 REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
 REF(ref_q5_K, EI_TYPE_Q5_K, kernel_k)
 REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
@@ -477,6 +534,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_Q4_1: return ref_q4_1;
     case EI_TYPE_Q5_0: return ref_q5_0;
     case EI_TYPE_Q2_K: return ref_q2_K;
+    case EI_TYPE_Q3_K: return ref_q3_K;
     case EI_TYPE_Q4_K: return ref_q4_K;
     case EI_TYPE_Q5_K: return ref_q5_K;
     case EI_TYPE_Q6_K: return ref_q6_K;
@@ -485,7 +543,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
 }
 
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
- * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q5_K) takes the AVX2 one
+ * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q3_K, Q5_K) takes the AVX2 one
  * there: every packed kernel gives the reference's bits. EDGEINFER_PACK=0
  * turns packing off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
