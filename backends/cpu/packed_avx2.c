@@ -339,15 +339,18 @@ AI void group_k4(ei_type T, int64_t n, const uint8_t *group, const int H0, const
         for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
 }
 
-/* Q2_K: halves H0 .. H0 + NH - 1 of a group. A sub-block of 16 values is
- * one unit of 2-bit codes (four per byte); its four maddubs are summed in
- * 16 bits, widened by the sub-block scales; the minimums against the
- * activation's 16-value sums (bsums). */
-AI void group_q2_K(int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
-                   const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q2_K);
+/* Q2_K and Q3_K: halves H0 .. H0 + NH - 1 of a group. A sub-block of 16
+ * values is one unit of 2-bit codes (four per byte); Q3_K adds a third bit
+ * per value, packed as Q5_0's fifth bits (two sub-blocks per unit). A
+ * sub-block's four maddubs are summed in 16 bits and widened by its scale
+ * (Q3_K's signed). Against the activation's 16-value sums (bsums): Q2_K's
+ * minimums, Q3_K's offset of 4 (as Q6_K's 32). */
+AI void group_k16(ei_type T, int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
+                  const int NC, float *y, size_t ys) {
+    const bool three = T == EI_TYPE_Q3_K;
+    const size_t bb = ei_pack_block_bytes(T), sc_at = three ? 32 : 64, lo_at = three ? 288 : 320, hi_at = 288 + 1024;
     const int64_t nb = n / QK_K;
-    const __m256i m3 = _mm256_set1_epi8(3);
+    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
     const __m128i m15 = _mm_set1_epi8(0x0F);
     __m256 acc[2][MAX_NC];
     for (int h = 0; h < NH; h++)
@@ -359,83 +362,25 @@ AI void group_q2_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int j = 0; j < 16; j++) {
             if (H0 == 0) prefetch_part(blk, bb, j, 16);
-            __m256i x[2], sc[2];
+            __m256i x[2], hb[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sc[2];
             for (int h = 0; h < NH; h++) {
-                x[h] = load(blk + 320 + 64 * j + 32 * (H0 + h));
-                const __m256i s = _mm256_cvtepu8_epi32(_mm_and_si128(_mm_loadl_epi64((const __m128i *)(blk + 64 + 16 * j + 8 * (H0 + h))), m15));
-                sc[h] = _mm256_or_si256(s, _mm256_slli_epi32(s, 16));
+                x[h] = load(blk + lo_at + 64 * j + 32 * (H0 + h));
+                if (three) hb[h] = load(blk + hi_at + 64 * (j / 2) + 32 * (H0 + h));
+                const __m128i s8 = _mm_loadl_epi64((const __m128i *)(blk + sc_at + 16 * j + 8 * (H0 + h)));
+                const __m256i s32 = three ? _mm256_cvtepi8_epi32(s8) : _mm256_cvtepu8_epi32(_mm_and_si128(s8, m15));
+                const __m256i s16lo = three ? _mm256_and_si256(s32, _mm256_set1_epi32(0xFFFF)) : s32; /* sign bits off */
+                sc[h] = _mm256_or_si256(s16lo, _mm256_slli_epi32(s32, 16));
             }
             __m256i s16[2][MAX_NC];
             for (int t = 0; t < 4; t++) {
-                __m256i w[2];
-                for (int h = 0; h < NH; h++) w[h] = _mm256_and_si256(t ? _mm256_srli_epi16(x[h], 2 * t) : x[h], m3);
-                for (int c = 0; c < NC; c++) {
-                    const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j + 4 * t);
-                    for (int h = 0; h < NH; h++) {
-                        const __m256i p = _mm256_maddubs_epi16(w[h], av);
-                        s16[h][c] = t ? _mm256_add_epi16(s16[h][c], p) : p;
-                    }
-                }
-            }
-            for (int h = 0; h < NH; h++)
-                for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], sc[h]));
-        }
-        for (int h = 0; h < NH; h++) {
-            const int hh = H0 + h;
-            const __m256 dw = f16x8(blk + 16 * hh), dmin = f16x8(blk + 32 + 16 * hh);
-            __m256i mp[8]; /* (m[2p], m[2p+1]) of each row as 16-bit pairs */
-            for (int p = 0; p < 8; p++) {
-                const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 64 + 16 * (2 * p) + 8 * hh));
-                const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 64 + 16 * (2 * p + 1) + 8 * hh));
-                mp[p] = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(_mm_unpacklo_epi8(lo, hi), 4), m15));
-            }
-            for (int c = 0; c < NC; c++) {
-                const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
-                __m256i imin = _mm256_setzero_si256();
-                for (int p = 0; p < 8; p++) imin = _mm256_add_epi32(imin, _mm256_madd_epi16(mp[p], bcast32(ab->bsums + 2 * p)));
-                const __m256 da = _mm256_set1_ps(ab->d);
-                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[h][c]), acc[h][c]);
-                acc[h][c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, da), _mm256_cvtepi32_ps(imin), acc[h][c]);
-            }
-        }
-    }
-    for (int h = 0; h < NH; h++)
-        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
-}
-
-/* Q3_K, halves H0 .. H0 + NH - 1 (both, as called): as Q2_K (a sub-block of 16 values is one unit of 2-bit codes),
- * plus a third bit per value packed as Q5_0's fifth bits (two sub-blocks
- * per unit) and signed scales; the codes' offset of 4 comes off through
- * the activation's 16-value sums, as Q6_K's 32. */
-AI void group_q3_K(int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
-                   const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q3_K);
-    const int64_t nb = n / QK_K;
-    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
-    __m256 acc[2][MAX_NC];
-    for (int h = 0; h < NH; h++)
-        for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = group + (size_t)b * bb;
-        __m256i isum[2][MAX_NC];
-        for (int h = 0; h < NH; h++)
-            for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
-        for (int j = 0; j < 16; j++) {
-            if (H0 == 0) prefetch_part(blk, bb, j, 16);
-            __m256i x[2], hb[2], sc[2];
-            for (int h = 0; h < NH; h++) {
-                x[h] = load(blk + 288 + 64 * j + 32 * (H0 + h));
-                hb[h] = load(blk + 288 + 1024 + 64 * (j / 2) + 32 * (H0 + h));
-                const __m256i s8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * (H0 + h))));
-                sc[h] = _mm256_or_si256(_mm256_and_si256(s8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(s8, 16));
-            }
-            __m256i s16[2][MAX_NC];
-            for (int t = 0; t < 4; t++) {
-                const int g = 4 * (j % 2) + t; /* the high bits' bit for these values */
+                const int g = 4 * (j % 2) + t; /* Q3_K: the bit of hb for these values */
                 __m256i w[2];
                 for (int h = 0; h < NH; h++) {
-                    const __m256i hg = g < 2 ? _mm256_slli_epi16(hb[h], 2 - g) : g > 2 ? _mm256_srli_epi16(hb[h], g - 2) : hb[h];
-                    w[h] = _mm256_or_si256(_mm256_and_si256(t ? _mm256_srli_epi16(x[h], 2 * t) : x[h], m3), _mm256_and_si256(hg, m4));
+                    w[h] = _mm256_and_si256(t ? _mm256_srli_epi16(x[h], 2 * t) : x[h], m3);
+                    if (three) {
+                        const __m256i hg = g < 2 ? _mm256_slli_epi16(hb[h], 2 - g) : g > 2 ? _mm256_srli_epi16(hb[h], g - 2) : hb[h];
+                        w[h] = _mm256_or_si256(w[h], _mm256_and_si256(hg, m4));
+                    }
                 }
                 for (int c = 0; c < NC; c++) {
                     const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j + 4 * t);
@@ -451,18 +396,25 @@ AI void group_q3_K(int64_t n, const uint8_t *group, const int H0, const int NH, 
         for (int h = 0; h < NH; h++) {
             const int hh = H0 + h;
             const __m256 dw = f16x8(blk + 16 * hh);
-            __m256i scp[8]; /* (sc[2p], sc[2p+1]) of each row as 16-bit pairs */
+            __m256i pr[8]; /* per row, 16-bit pairs of sub-blocks 2p, 2p+1: Q2_K's minimums, Q3_K's scales */
             for (int p = 0; p < 8; p++) {
-                const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p) + 8 * hh));
-                const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p + 1) + 8 * hh));
-                scp[p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(lo, hi));
+                const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + sc_at + 16 * (2 * p) + 8 * hh));
+                const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + sc_at + 16 * (2 * p + 1) + 8 * hh));
+                const __m128i u = _mm_unpacklo_epi8(lo, hi);
+                pr[p] = three ? _mm256_cvtepi8_epi16(u) : _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(u, 4), m15));
             }
             for (int c = 0; c < NC; c++) {
                 const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
-                __m256i sb = _mm256_setzero_si256();
-                for (int p = 0; p < 8; p++) sb = _mm256_add_epi32(sb, _mm256_madd_epi16(scp[p], bcast32(ab->bsums + 2 * p)));
-                const __m256i is = _mm256_sub_epi32(isum[h][c], _mm256_slli_epi32(sb, 2));
-                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(ab->d)), _mm256_cvtepi32_ps(is), acc[h][c]);
+                __m256i corr = _mm256_setzero_si256();
+                for (int p = 0; p < 8; p++) corr = _mm256_add_epi32(corr, _mm256_madd_epi16(pr[p], bcast32(ab->bsums + 2 * p)));
+                const __m256 da = _mm256_set1_ps(ab->d);
+                if (three) {
+                    const __m256i is = _mm256_sub_epi32(isum[h][c], _mm256_slli_epi32(corr, 2));
+                    acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(is), acc[h][c]);
+                } else {
+                    acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(isum[h][c]), acc[h][c]);
+                    acc[h][c] = _mm256_fnmadd_ps(_mm256_mul_ps(f16x8(blk + 32 + 16 * hh), da), _mm256_cvtepi32_ps(corr), acc[h][c]);
+                }
             }
         }
     }
@@ -578,9 +530,9 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
     if (NC < 2) group_k4(EI_TYPE_Q5_K, n, g, 0, 2, a, as, NC, y, ys);                                          \
     else HALVES(group_k4(EI_TYPE_Q5_K, n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q2K(NC)                                                                                           \
-    if (NC < 2) group_q2_K(n, g, 0, 2, a, as, NC, y, ys);                                                      \
-    else HALVES(group_q2_K(n, g, h, 1, a, as, NC, y, ys))
-#define CALL_Q3K(NC) group_q3_K(n, g, 0, 2, a, as, NC, y, ys)
+    if (NC < 2) group_k16(EI_TYPE_Q2_K, n, g, 0, 2, a, as, NC, y, ys);                                         \
+    else HALVES(group_k16(EI_TYPE_Q2_K, n, g, h, 1, a, as, NC, y, ys))
+#define CALL_Q3K(NC) group_k16(EI_TYPE_Q3_K, n, g, 0, 2, a, as, NC, y, ys)
 #define CALL_Q6K(NC) group_q6_K(n, g, a, as, NC, y, ys)
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
