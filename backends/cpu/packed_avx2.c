@@ -17,11 +17,12 @@
  * canonical ones of packed.h, lane by lane: the reference's bits.
  *
  * Each weight register is unpacked once and serves up to four activation
- * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q8_0, and Q5_0
- * and Q4_K up to 3 columns, take both halves in one pass, so each
- * activation broadcast serves all 16 rows; Q6_K, whose unpacked halves
- * would not fit the 16 registers together, and Q5_0 and Q4_K for 4
- * columns (their accumulators would spill) take one half per pass.
+ * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q8_0, Q3_K,
+ * Q5_0 and Q4_K up to 3 columns, and Q2_K and Q5_K for one, take both
+ * halves in one pass, so each activation broadcast serves all 16 rows;
+ * Q6_K, whose unpacked halves would not fit the 16 registers together,
+ * and the others for more columns (their accumulators would spill) take
+ * one half per pass (CALL_* below, with the timings).
  */
 #include "backends/cpu/packed.h"
 
