@@ -89,14 +89,32 @@ AI __m256i scale_pairs_u8(const void *p) {
     const __m256i s = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
     return _mm256_or_si256(s, _mm256_slli_epi32(s, 16));
 }
+/* the same for signed bytes (the low half's sign bits cleared) */
+AI __m256i scale_pairs_i8(const void *p) {
+    const __m256i s = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    return _mm256_or_si256(_mm256_and_si256(s, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(s, 16));
+}
+/* A byte per row of sub-blocks 2p and 2p+1 (rows 8hh..8hh+7, one 16-byte
+ * row of 16 rows per sub-block from `at`), interleaved: each row's pair. */
+AI __m128i sub_block_pairs(const uint8_t *at, int hh, int p) {
+    const __m128i lo = _mm_loadl_epi64((const __m128i *)(at + 16 * (2 * p) + 8 * hh));
+    const __m128i hi = _mm_loadl_epi64((const __m128i *)(at + 16 * (2 * p + 1) + 8 * hh));
+    return _mm_unpacklo_epi8(lo, hi);
+}
+/* Bit g of each byte of x moved to bit `to` (the rest zero): one 16-bit
+ * shift (the bits it moves across the byte boundary land outside the mask). */
+AI __m256i bit_to(__m256i x, int g, int to) {
+    const __m256i moved = g < to ? _mm256_slli_epi16(x, to - g) : g > to ? _mm256_srli_epi16(x, g - to) : x;
+    return _mm256_and_si256(moved, _mm256_set1_epi8((char)(1 << to)));
+}
 
 /* ---- Q4_0, Q4_1, Q5_0 and Q8_0 against Q8_0 / Q8_1 --------------------------------------- */
 
 /* Q5_0 up to 3 columns, both halves at once (one broadcast serves 16
  * rows); its 5-bit codes are summed four units at a time. */
+/* (bit_to's shift, written out: through bit_to, group_q5_0 with 3 columns
+ * compiled 4-5 % slower in tests/microbench/packed_bench.c) */
 AI __m256i q5_unit(__m256i x, __m256i hb, int g) {
-    /* bit g of each byte of hb -> 0x10: one 16-bit shift (the bits it moves
-     * across the byte boundary land outside the mask) */
     const __m256i hg = g < 4 ? _mm256_slli_epi16(hb, 4 - g) : g > 4 ? _mm256_srli_epi16(hb, g - 4) : hb;
     return _mm256_or_si256(g & 1 ? hi4(x) : lo4(x), _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
 }
@@ -351,7 +369,7 @@ AI void group_k16(ei_type T, int64_t n, const uint8_t *group, const int H0, cons
     const bool three = T == EI_TYPE_Q3_K;
     const size_t bb = ei_pack_block_bytes(T), sc_at = three ? 32 : 64, lo_at = three ? 288 : 320, hi_at = 288 + 1024;
     const int64_t nb = n / QK_K;
-    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
+    const __m256i m3 = _mm256_set1_epi8(3);
     const __m128i m15 = _mm_set1_epi8(0x0F);
     __m256 acc[2][MAX_NC];
     for (int h = 0; h < NH; h++)
@@ -367,10 +385,12 @@ AI void group_k16(ei_type T, int64_t n, const uint8_t *group, const int H0, cons
             for (int h = 0; h < NH; h++) {
                 x[h] = load(blk + lo_at + 64 * j + 32 * (H0 + h));
                 if (three) hb[h] = load(blk + hi_at + 64 * (j / 2) + 32 * (H0 + h));
-                const __m128i s8 = _mm_loadl_epi64((const __m128i *)(blk + sc_at + 16 * j + 8 * (H0 + h)));
-                const __m256i s32 = three ? _mm256_cvtepi8_epi32(s8) : _mm256_cvtepu8_epi32(_mm_and_si128(s8, m15));
-                const __m256i s16lo = three ? _mm256_and_si256(s32, _mm256_set1_epi32(0xFFFF)) : s32; /* sign bits off */
-                sc[h] = _mm256_or_si256(s16lo, _mm256_slli_epi32(s32, 16));
+                const uint8_t *sp = blk + sc_at + 16 * j + 8 * (H0 + h);
+                if (three) sc[h] = scale_pairs_i8(sp);
+                else { /* Q2_K's scale is the low nibble of its scale|min byte */
+                    const __m256i s = _mm256_cvtepu8_epi32(_mm_and_si128(_mm_loadl_epi64((const __m128i *)sp), m15));
+                    sc[h] = _mm256_or_si256(s, _mm256_slli_epi32(s, 16));
+                }
             }
             __m256i s16[2][MAX_NC];
             for (int t = 0; t < 4; t++) {
@@ -378,10 +398,7 @@ AI void group_k16(ei_type T, int64_t n, const uint8_t *group, const int H0, cons
                 __m256i w[2];
                 for (int h = 0; h < NH; h++) {
                     w[h] = _mm256_and_si256(t ? _mm256_srli_epi16(x[h], 2 * t) : x[h], m3);
-                    if (three) {
-                        const __m256i hg = g < 2 ? _mm256_slli_epi16(hb[h], 2 - g) : g > 2 ? _mm256_srli_epi16(hb[h], g - 2) : hb[h];
-                        w[h] = _mm256_or_si256(w[h], _mm256_and_si256(hg, m4));
-                    }
+                    if (three) w[h] = _mm256_or_si256(w[h], bit_to(hb[h], g, 2));
                 }
                 for (int c = 0; c < NC; c++) {
                     const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 16 * j + 4 * t);
@@ -399,9 +416,7 @@ AI void group_k16(ei_type T, int64_t n, const uint8_t *group, const int H0, cons
             const __m256 dw = f16x8(blk + 16 * hh);
             __m256i pr[8]; /* per row, 16-bit pairs of sub-blocks 2p, 2p+1: Q2_K's minimums, Q3_K's scales */
             for (int p = 0; p < 8; p++) {
-                const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + sc_at + 16 * (2 * p) + 8 * hh));
-                const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + sc_at + 16 * (2 * p + 1) + 8 * hh));
-                const __m128i u = _mm_unpacklo_epi8(lo, hi);
+                const __m128i u = sub_block_pairs(blk + sc_at, hh, p);
                 pr[p] = three ? _mm256_cvtepi8_epi16(u) : _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(u, 4), m15));
             }
             for (int c = 0; c < NC; c++) {
@@ -430,8 +445,7 @@ AI void half_block_q6_K(const uint8_t *blk, int64_t b, int h, const char *a, siz
     for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
     for (int j = 0; j < 16; j++) {
         if (h == 0) prefetch_part(blk, ei_pack_block_bytes(EI_TYPE_Q6_K), j, 16);
-        const __m256i sc8 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * j + 8 * h)));
-        const __m256i sc = _mm256_or_si256(_mm256_and_si256(sc8, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc8, 16));
+        const __m256i sc = scale_pairs_i8(blk + 32 + 16 * j + 8 * h);
         const __m256i L0 = load(blk + 288 + 128 * j + 32 * h), L1 = load(blk + 288 + 128 * j + 64 + 32 * h);
         const __m256i H = load(blk + 288 + 2048 + 64 * j + 32 * h);
         /* codes 0..63: low nibble | two high bits at 4..5 */
@@ -454,11 +468,7 @@ AI void half_block_q6_K(const uint8_t *blk, int64_t b, int h, const char *a, siz
     }
     /* the codes' offset of 32: minus 32 * sum over j of sc_j * bsums_j */
     __m256i scp[8]; /* (sc[2p], sc[2p+1]) of each row as 16-bit pairs */
-    for (int p = 0; p < 8; p++) {
-        const __m128i lo = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p) + 8 * h));
-        const __m128i hi = _mm_loadl_epi64((const __m128i *)(blk + 32 + 16 * (2 * p + 1) + 8 * h));
-        scp[p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(lo, hi));
-    }
+    for (int p = 0; p < 8; p++) scp[p] = _mm256_cvtepi8_epi16(sub_block_pairs(blk + 32, h, p));
     const __m256 dw = f16x8(blk + 16 * h);
     for (int c = 0; c < NC; c++) {
         const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;

@@ -64,21 +64,22 @@ static int get_nibble(const uint8_t *units, int r, int k) {
     return k % 8 < 4 ? v & 15 : v >> 4;
 }
 
-/* Value k's fifth bit in a packed Q5_K block (row r). */
-static int q5k_high_bit(const uint8_t *blk, int r, int k) {
-    return (blk[Q5K_HI + 64 * (k / 32) + 4 * r + k % 4] >> (k % 32 / 4)) & 1;
+/* A 2-bit unit (Q6_K's high bits, Q2_K's and Q3_K's codes): value k of
+ * the 16v..16v+15 covered by unit v is bits 2t..2t+1 of byte 4r + k % 4,
+ * t = k % 16 / 4. */
+static int get_crumb(const uint8_t *units, int r, int k) {
+    return (units[64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4))) & 3;
 }
 
-/* Value k's 2-bit code in a packed Q2_K block (row r). */
-static int q2k_code(const uint8_t *blk, int r, int k) {
-    return (blk[Q2K_CODES + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4))) & 3;
+/* A 1-bit unit (Q5_0's and Q5_K's fifth bits, Q3_K's third): value k of
+ * the 32j..32j+31 covered by unit j is bit k % 32 / 4 of byte 4r + k % 4. */
+static int get_bit(const uint8_t *units, int r, int k) {
+    return (units[64 * (k / 32) + 4 * r + k % 4] >> (k % 32 / 4)) & 1;
 }
 
-/* Value k's code (0..7, the value plus 4) in a packed Q3_K block (row r):
- * two low bits as Q2_K's codes, the third as Q5_0's fifth bits. */
+/* Value k's code in a packed Q3_K block (row r): 0..7, the value plus 4. */
 static int q3k_code(const uint8_t *blk, int r, int k) {
-    const int lo = (blk[Q3K_LO + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4))) & 3;
-    return lo | ((blk[Q3K_HI + 64 * (k / 32) + 4 * r + k % 4] >> (k % 32 / 4)) & 1) << 2;
+    return get_crumb(blk + Q3K_LO, r, k) | get_bit(blk + Q3K_HI, r, k) << 2;
 }
 
 /* Q2_K's (and Q3_K's low bits') file order: value 128n + 32g + l is bits 2g..2g+1 of qs[32n + l]. */
@@ -109,6 +110,26 @@ static void put_units(uint8_t *units, int r, const uint8_t *codes, int n) {
     for (int u = 0; u < n / 8; u++)
         for (int i = 0; i < 4; i++)
             units[64 * u + 4 * r + i] = (uint8_t)((codes[8 * u + i] & 15) | (codes[8 * u + 4 + i] & 15) << 4);
+}
+
+/* Bits `shift`, `shift` + 1 of each code into 2-bit units (get_crumb's layout). */
+static void put_crumbs(uint8_t *units, int r, const uint8_t *codes, int n, int shift) {
+    for (int v = 0; v < n / 16; v++)
+        for (int i = 0; i < 4; i++) {
+            uint8_t byte = 0;
+            for (int t = 0; t < 4; t++) byte |= (uint8_t)(((codes[16 * v + 4 * t + i] >> shift) & 3) << (2 * t));
+            units[64 * v + 4 * r + i] = byte;
+        }
+}
+
+/* Bit `shift` of each code into 1-bit units (get_bit's layout). */
+static void put_bits(uint8_t *units, int r, const uint8_t *codes, int n, int shift) {
+    for (int j = 0; j < n / 32; j++)
+        for (int i = 0; i < 4; i++) {
+            uint8_t byte = 0;
+            for (int g = 0; g < 8; g++) byte |= (uint8_t)(((codes[32 * j + 4 * g + i] >> shift) & 1) << g);
+            units[64 * j + 4 * r + i] = byte;
+        }
 }
 
 /* Row r's file block x into packed block blk; every byte of the packed
@@ -149,12 +170,8 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
             put_units(blk + Q50_UNITS, r, c, 32);
             uint32_t qh;
             memcpy(&qh, b->qh, 4);
-            /* value k's fifth bit: bit k / 4 of byte 4r + k % 4 */
-            for (int i = 0; i < 4; i++) {
-                uint8_t byte = 0;
-                for (int g = 0; g < 8; g++) byte |= (uint8_t)(((qh >> (4 * g + i)) & 1) << g);
-                blk[Q50_HI + 4 * r + i] = byte;
-            }
+            for (int k = 0; k < 32; k++) c[k] = (uint8_t)((qh >> k) & 1); /* value k's fifth bit */
+            put_bits(blk + Q50_HI, r, c, 32, 0);
         }
         break;
     }
@@ -179,15 +196,9 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
             }
         put_units(blk + Q4K_UNITS, r, c, 256);
         if (t == EI_TYPE_Q5_K) {
-            /* value k's fifth bit is bit k / 32 of qh[k % 32]; packed as
-             * Q5_0's per sub-block j: bit g of byte 4r + i is value 32j + 4g + i's */
             const uint8_t *qh = ((const block_q5_K *)x)->qh;
-            for (int j = 0; j < 8; j++)
-                for (int i = 0; i < 4; i++) {
-                    uint8_t byte = 0;
-                    for (int g = 0; g < 8; g++) byte |= (uint8_t)(((qh[4 * g + i] >> j) & 1) << g);
-                    blk[Q5K_HI + 64 * j + 4 * r + i] = byte;
-                }
+            for (int k = 0; k < 256; k++) c[k] = (uint8_t)((qh[k % 32] >> (k / 32)) & 1); /* value k's fifth bit */
+            put_bits(blk + Q5K_HI, r, c, 256, 0);
         }
         break;
     }
@@ -206,13 +217,7 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
                 c[128 * h + l + 96] = (uint8_t)((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
             }
         put_units(blk + Q6K_LO, r, c, 256);
-        /* high bits: unit v, byte 4r + i, bits 2t..2t+1 = code 16v + 4t + i >> 4 */
-        for (int v = 0; v < 16; v++)
-            for (int i = 0; i < 4; i++) {
-                uint8_t byte = 0;
-                for (int t2 = 0; t2 < 4; t2++) byte |= (uint8_t)((c[16 * v + 4 * t2 + i] >> 4) << (2 * t2));
-                blk[Q6K_HI + 64 * v + 4 * r + i] = byte;
-            }
+        put_crumbs(blk + Q6K_HI, r, c, 256, 4);
         break;
     }
     case EI_TYPE_Q3_K: {
@@ -224,18 +229,8 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         /* value k's high bit: bit 4 (k / 128) + (k % 128) / 32 of hmask[k % 32] */
         for (int k = 0; k < 256; k++)
             c[k] = (uint8_t)(q2k_file_code(b->qs, k) | ((b->hmask[k % 32] >> (4 * (k / 128) + k % 128 / 32)) & 1) << 2);
-        for (int v = 0; v < 16; v++)
-            for (int i = 0; i < 4; i++) {
-                uint8_t byte = 0;
-                for (int t2 = 0; t2 < 4; t2++) byte |= (uint8_t)((c[16 * v + 4 * t2 + i] & 3) << (2 * t2));
-                blk[Q3K_LO + 64 * v + 4 * r + i] = byte;
-            }
-        for (int j = 0; j < 8; j++)
-            for (int i = 0; i < 4; i++) {
-                uint8_t byte = 0;
-                for (int g = 0; g < 8; g++) byte |= (uint8_t)((c[32 * j + 4 * g + i] >> 2) << g);
-                blk[Q3K_HI + 64 * j + 4 * r + i] = byte;
-            }
+        put_crumbs(blk + Q3K_LO, r, c, 256, 0);
+        put_bits(blk + Q3K_HI, r, c, 256, 2);
         break;
     }
     case EI_TYPE_Q2_K: {
@@ -243,13 +238,8 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         put_f16(blk, 0, r, b->d);
         put_f16(blk, Q2K_DMIN, r, b->dmin);
         for (int j = 0; j < 16; j++) blk[Q2K_SCM + 16 * j + r] = b->scales[j]; /* scale | min << 4, as the file's */
-        /* codes: unit v, byte 4r + i, bits 2t..2t+1 = code 16v + 4t + i */
-        for (int v = 0; v < 16; v++)
-            for (int i = 0; i < 4; i++) {
-                uint8_t byte = 0;
-                for (int t2 = 0; t2 < 4; t2++) byte |= (uint8_t)(q2k_file_code(b->qs, 16 * v + 4 * t2 + i) << (2 * t2));
-                blk[Q2K_CODES + 64 * v + 4 * r + i] = byte;
-            }
+        for (int k = 0; k < 256; k++) c[k] = (uint8_t)q2k_file_code(b->qs, k);
+        put_crumbs(blk + Q2K_CODES, r, c, 256, 0);
         break;
     }
     default: break;
@@ -296,7 +286,7 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
             block_q5_0 *b = x;
             memcpy(&b->d, blk + 2 * r, 2);
             uint32_t qh = 0;
-            for (int k = 0; k < 32; k++) qh |= (uint32_t)((blk[Q50_HI + 4 * r + k % 4] >> (k / 4)) & 1) << k;
+            for (int k = 0; k < 32; k++) qh |= (uint32_t)get_bit(blk + Q50_HI, r, k) << k;
             memcpy(b->qh, &qh, 4);
         }
         break;
@@ -322,7 +312,7 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         if (t == EI_TYPE_Q5_K) {
             uint8_t *qh = ((block_q5_K *)x)->qh;
             memset(qh, 0, 32);
-            for (int k = 0; k < 256; k++) qh[k % 32] |= (uint8_t)(q5k_high_bit(blk, r, k) << (k / 32));
+            for (int k = 0; k < 256; k++) qh[k % 32] |= (uint8_t)(get_bit(blk + Q5K_HI, r, k) << (k / 32));
         }
         break;
     }
@@ -331,8 +321,7 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         memcpy(&b->d, blk + 2 * r, 2);
         for (int j = 0; j < 16; j++) b->scales[j] = (int8_t)blk[Q6K_SC + 16 * j + r];
         for (int k = 0; k < 256; k++) {
-            const int hi = (blk[Q6K_HI + 64 * (k / 16) + 4 * r + k % 4] >> (2 * ((k % 16) / 4))) & 3;
-            c[k] = (uint8_t)(get_nibble(blk + Q6K_LO, r, k) | hi << 4);
+            c[k] = (uint8_t)(get_nibble(blk + Q6K_LO, r, k) | get_crumb(blk + Q6K_HI, r, k) << 4);
         }
         for (int h = 0; h < 2; h++)
             for (int l = 0; l < 32; l++) {
@@ -366,7 +355,8 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         memcpy(&b->dmin, blk + Q2K_DMIN + 2 * r, 2);
         for (int j = 0; j < 16; j++) b->scales[j] = blk[Q2K_SCM + 16 * j + r];
         memset(b->qs, 0, sizeof b->qs);
-        for (int k = 0; k < 256; k++) b->qs[32 * (k / 128) + k % 32] |= (uint8_t)(q2k_code(blk, r, k) << (2 * (k % 128 / 32)));
+        for (int k = 0; k < 256; k++)
+            b->qs[32 * (k / 128) + k % 32] |= (uint8_t)(get_crumb(blk + Q2K_CODES, r, k) << (2 * (k % 128 / 32)));
         break;
     }
     default: break;
@@ -440,7 +430,7 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
                     int code;
                     if (t == EI_TYPE_Q8_0) code = blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4];
                     else if (t == EI_TYPE_Q5_0)
-                        code = get_nibble(blk + Q50_UNITS, r, k) | ((blk[Q50_HI + 4 * r + k % 4] >> (k / 4)) & 1) << 4;
+                        code = get_nibble(blk + Q50_UNITS, r, k) | get_bit(blk + Q50_HI, r, k) << 4;
                     else code = get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
                     isum += code * qs[32 * b + k];
                 }
@@ -471,7 +461,7 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                     for (int j = 0; j < 8; j++) {
                         int sub = 0;
                         for (int k = 32 * j; k < 32 * j + 32; k++) {
-                            const int hi = t == EI_TYPE_Q5_K ? q5k_high_bit(blk, r, k) : 0;
+                            const int hi = t == EI_TYPE_Q5_K ? get_bit(blk + Q5K_HI, r, k) : 0;
                             sub += (get_nibble(blk + Q4K_UNITS, r, k) | hi << 4) * qa[k];
                         }
                         isum += blk[Q4K_SC + 16 * j + r] * sub;
@@ -489,7 +479,7 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                 } else if (t == EI_TYPE_Q2_K) {
                     for (int j = 0; j < 16; j++) {
                         int sub = 0;
-                        for (int k = 16 * j; k < 16 * j + 16; k++) sub += q2k_code(blk, r, k) * qa[k];
+                        for (int k = 16 * j; k < 16 * j + 16; k++) sub += get_crumb(blk + Q2K_CODES, r, k) * qa[k];
                         const int scm = blk[Q2K_SCM + 16 * j + r];
                         isum += (scm & 15) * sub;
                         imin += (scm >> 4) * ab[b].bsums[j];
@@ -500,8 +490,7 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                     for (int j = 0; j < 16; j++) {
                         int sub = 0;
                         for (int k = 16 * j; k < 16 * j + 16; k++) {
-                            const int hi = blk[Q6K_HI + 64 * (k / 16) + 4 * r + k % 4] >> (2 * (k % 16 / 4)) & 3;
-                            sub += (get_nibble(blk + Q6K_LO, r, k) | hi << 4) * qa[k];
+                            sub += (get_nibble(blk + Q6K_LO, r, k) | get_crumb(blk + Q6K_HI, r, k) << 4) * qa[k];
                         }
                         isum += (int8_t)blk[Q6K_SC + 16 * j + r] * (sub - 32 * ab[b].bsums[j]);
                     }
@@ -551,7 +540,8 @@ ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_selected();
-    if (level == EI_CPU_AVX512_VNNI && ei_pack_kernel_avx512vnni(t)) return ei_pack_kernel_avx512vnni(t);
+    const ei_pack_kernel_fn vnni = level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_avx512vnni(t) : NULL;
+    if (vnni) return vnni;
     if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx2(t);
 #endif
     (void)t;
