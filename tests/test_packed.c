@@ -34,8 +34,9 @@
 #include "runtime/backends.h"
 #include "testutil.h"
 
-static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0,
-                                EI_TYPE_Q2_K, EI_TYPE_Q3_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K, EI_TYPE_Q6_K};
+static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0, EI_TYPE_IQ4_NL,
+                                EI_TYPE_MXFP4, EI_TYPE_Q2_K, EI_TYPE_Q3_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K,
+                                EI_TYPE_Q6_K, EI_TYPE_IQ4_XS};
 #define N_TYPES (sizeof types / sizeof *types)
 
 /* K-quants: super-blocks of 256 values */
@@ -51,6 +52,17 @@ static void gaussian(uint64_t *seed, float *x, int64_t n, float scale) {
     }
 }
 
+/* MXFP4 (no quantizer here): random codes, exponents 2^-12..2^12 by row,
+ * row 5 all zero codes, rows 6 and 7 the subnormal scales (e = 0, 1) */
+static void random_mxfp4(char *w, int64_t n, int rows, uint64_t *seed) {
+    block_mxfp4 *b = (block_mxfp4 *)w;
+    for (int r = 0; r < rows; r++)
+        for (int64_t i = 0; i < n / 32; i++, b++) {
+            b->e = (uint8_t)(r == 6 ? 0 : r == 7 ? 1 : 116 + (tu_rand_u64(seed) % 24));
+            for (int k = 0; k < 16; k++) b->qs[k] = r == 5 ? 0 : (uint8_t)tu_rand_u64(seed);
+        }
+}
+
 /* rows x n weights, quantized by the reference quantizer; row scales vary
  * over 10^-3..10^3, row 5 is zero */
 static void *make_weights(ei_type t, int64_t n, int rows, uint64_t *seed) {
@@ -59,6 +71,12 @@ static void *make_weights(ei_type t, int64_t n, int rows, uint64_t *seed) {
     float *x = malloc(sizeof(float) * (size_t)n);
     assert_non_null(w);
     assert_non_null(x);
+    if (!ei_type_traits_of(t)->quantize) {
+        assert_int_equal(t, EI_TYPE_MXFP4);
+        random_mxfp4(w, n, rows, seed);
+        free(x);
+        return w;
+    }
     for (int r = 0; r < rows; r++) {
         gaussian(seed, x, n, powf(10.0f, (float)(r % 7) - 3.0f));
         if (r == 5) memset(x, 0, sizeof(float) * (size_t)n);
@@ -194,15 +212,16 @@ static void test_sizes(void **state) {
     assert_int_equal(ei_pack_bytes(EI_TYPE_Q4_0, 64, 32), 2 * 2 * 288);
     assert_int_equal(ei_pack_bytes(EI_TYPE_Q4_0, 64, 31), 0);  /* rows not a multiple of 16 */
     assert_int_equal(ei_pack_bytes(EI_TYPE_Q4_K, 128, 16), 0); /* not a whole super-block */
-    assert_int_equal(ei_pack_bytes(EI_TYPE_IQ4_XS, 256, 16), 0); /* not packed */
+    assert_int_equal(ei_pack_bytes(EI_TYPE_IQ2_XXS, 256, 16), 0); /* not packed */
     for (size_t i = 0; i < N_TYPES; i++) {
         const int64_t n = is_k(types[i]) ? 512 : 64;
         const size_t file = ei_type_row_bytes(types[i], n) * PACK_ROWS;
         const size_t packed = ei_pack_bytes(types[i], n, PACK_ROWS);
-        /* as many bytes as the file's, but Q3_K's, Q4_K's and Q5_K's unpacked scales */
+        /* as many bytes as the file's, but Q3_K's, Q4_K's, Q5_K's and IQ4_XS's unpacked scales */
         if (types[i] == EI_TYPE_Q4_K) assert_int_equal(packed, file / 144 * 148);
         else if (types[i] == EI_TYPE_Q5_K) assert_int_equal(packed, file / 176 * 180);
         else if (types[i] == EI_TYPE_Q3_K) assert_int_equal(packed, file / 110 * 114); /* signed 8-bit scales */
+        else if (types[i] == EI_TYPE_IQ4_XS) assert_int_equal(packed, file / 136 * 138);
         else assert_int_equal(packed, file);
     }
 }
@@ -256,13 +275,15 @@ static void test_unpack(void **state) {
 
 /* Products sharing one input (Q, K, V; gate, up) give the bits of the
  * products one by one: K-quants mixed (one activation format), 32-blocks
- * mixed (Q4_0, Q5_0, Q8_0 share Q8_0), and a mix that cannot share
- * (Q4_0 with Q4_1: Q8_0 and Q8_1). */
+ * mixed (Q4_0, Q5_0, Q8_0 share Q8_0; IQ4_NL and MXFP4 too; IQ4_XS the
+ * K-quants' Q8_K), and a mix that cannot share (Q4_0 with Q4_1: Q8_0 and Q8_1). */
 static void test_matmul_shared(void **state) {
     (void)state;
     const ei_type sets[][3] = {{EI_TYPE_Q4_K, EI_TYPE_Q6_K, EI_TYPE_Q5_K},
                                {EI_TYPE_Q4_0, EI_TYPE_Q5_0, EI_TYPE_Q8_0},
-                               {EI_TYPE_Q4_0, EI_TYPE_Q4_1, EI_TYPE_Q4_0}};
+                               {EI_TYPE_Q4_0, EI_TYPE_Q4_1, EI_TYPE_Q4_0},
+                               {EI_TYPE_IQ4_NL, EI_TYPE_MXFP4, EI_TYPE_Q8_0},
+                               {EI_TYPE_IQ4_XS, EI_TYPE_Q6_K, EI_TYPE_Q4_K}};
     const int outs[3] = {48, 16, 32};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         const int64_t n = is_k(sets[k][0]) ? 512 : 96;

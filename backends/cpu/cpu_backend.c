@@ -104,7 +104,8 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
  * integers once (vec_dot.h, unpacked rows) when the task has more than one
  * tile of activation rows, and take those with dot_unpacked (the same
  * bits): 2048 x 2048 against 64 rows, one thread, IQ4_XS 7.1 -> 5.2 ms,
- * Q3_K 7.6 -> 5.2 ms (tests/microbench/vec_dot_bench.c -r 64).
+ * Q3_K 7.6 -> 5.2 ms (tests/microbench/vec_dot_bench.c -r 64). (Both are
+ * packed where the CPU packs, so this path is theirs only where it does not.)
  *
  * Types without a kernel (F64) take the reference path: each weight row
  * dequantized to f32 and dotted with the exact f32 activations. */

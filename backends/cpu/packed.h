@@ -16,8 +16,9 @@
  * ggml's x86 code; Q8_K), then for output (row r, activation c), over the
  * blocks b in order,
  *
- *   Q4_0, Q5_0, Q8_0:  isum = sum of w * a over the block (exact int32)
- *                s = fmaf(d_w * d_a, (float)isum, s)
+ *   Q4_0, Q5_0, Q8_0, IQ4_NL, MXFP4:  isum = sum of w * a over the block (exact int32;
+ *                IQ4_NL's w its level of the code, MXFP4's the doubled FP4 level)
+ *                s = fmaf(d_w * d_a, (float)isum, s)   (MXFP4: d_w = ei_e8m0_half(e))
  *   Q4_1:        isum = sum of q * a (codes 0..15)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(m_w, s_a, s)
  *                (s_a: the Q8_1 activation block's f16 s, as ggml uses it)
@@ -31,6 +32,8 @@
  *                s = fmaf(d_w * d_a, (float)isum, s)   (sc_j signed: the file's 6-bit scale - 32)
  *   Q6_K:        per super-block: isum = sum_j sc_j * (sum of (q - 32) * a over sub-block j of 16)
  *                s = fmaf(d_w * d_a, (float)isum, s)
+ *   IQ4_XS:      per super-block: isum = sum_j sc_j * (sum of w * a over sub-block j of 32)
+ *                s = fmaf(d_w * d_a, (float)isum, s)   (w the level of the code, sc_j the 6-bit scale - 32)
  *
  * starting from s = 0, with d_w (and m_w, dmin_w) the file's f16 scales
  * as f32. Results depend only on the weight row and the activation row:
@@ -57,10 +60,13 @@
  *         16 units of 64 bytes of codes: unit v, byte 4r+i bits 2t..2t+1 = q[r][16v+4t+i]
  *   Q3_K  d[16] f16 | sc[16][16] i8 | 16 units as Q2_K's (q & 3) | 8 units of 64 bytes of third
  *         bits, one per 32 values j: byte 4r+i bit g = q[r][32j+4g+i] >> 2 (Q5_0's); q = value + 4
+ *   IQ4_NL d[16] f16 | 4 units as Q4_0 (q the code, 0..15, of one of the 16 levels)
+ *   MXFP4 e[16] u8 (the E8M0 exponents) | 4 units as Q4_0 (codes of the FP4 levels)
+ *   IQ4_XS d[16] f16 | sc[8][16] i8 (6-bit scale - 32) | 32 units as Q4_0 (codes, the 256 values in order)
  *
  * (The block bytes equal 16 times the file's, apart from the unpacked 6-bit
- * scales: Q4_K 148 against 144, Q5_K 180 against 176, Q3_K 114 against 110
- * per row.)
+ * scales: Q4_K 148 against 144, Q5_K 180 against 176, Q3_K 114 against 110,
+ * IQ4_XS 138 against 136 per row.)
  */
 #ifndef EI_CPU_PACKED_H
 #define EI_CPU_PACKED_H
@@ -98,8 +104,8 @@ void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, v
 /* ---- activations --------------------------------------------------------
  * A packed product's activation row: for Q4_0, Q8_0 (Q4_1) a Q8_0 (Q8_1)
  * row of vec_dot.h (its aux part: codes and f32 scales) followed by int32
- * sum[nb] (the sum of each block's codes); for the K-quants a Q8_K row
- * followed by int16 sum32[n / 32] (the sums over sub-blocks of 32). */
+ * sum[nb] (the sum of each block's codes); for the K-quants and IQ4_XS a
+ * Q8_K row followed by int16 sum32[n / 32] (the sums over sub-blocks of 32). */
 ei_type ei_pack_act_type(ei_type w);                /* EI_TYPE_Q8_0, _Q8_1 or _Q8_K */
 size_t ei_pack_act_row_bytes(ei_type w, int64_t n); /* a multiple of 64 */
 /* Fill the packed extras of a row whose act-type part is already written. */

@@ -12,13 +12,15 @@
  * 5-bit ones; 2 for Q6_K's 6-bit ones), then madd widens them to
  * 32 bits, by ones or by the rows' sub-block scales. Q8_0's codes (w + 128)
  * would overflow that, so its signed values take the sign trick (|w| times
- * a with w's sign) one unit at a time. Every 32-bit lane ends with exactly
+ * a with w's sign) one unit at a time, as do IQ4_NL's and IQ4_XS's levels
+ * (looked up by a byte shuffle). Every 32-bit lane ends with exactly
  * the integer the scalar reference computes, and the float steps are the
  * canonical ones of packed.h, lane by lane: the reference's bits.
  *
  * Each weight register is unpacked once and serves up to four activation
  * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q8_0, Q3_K,
- * Q5_0 and Q4_K up to 3 columns, and Q2_K and Q5_K for one, take both
+ * IQ4_NL and MXFP4 for any count, Q5_0 and Q4_K up to 3 columns, IQ4_XS
+ * up to 2, and Q2_K and Q5_K for one, take both
  * halves in one pass, so each activation broadcast serves all 16 rows;
  * Q6_K, whose unpacked halves would not fit the 16 registers together,
  * and the others for more columns (their accumulators would spill) take
@@ -290,6 +292,135 @@ AI void group_q8_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
         for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
 }
 
+/* ---- IQ4_NL and MXFP4 against Q8_0 ------------------------------------------------------- */
+
+/* The 16 levels of IQ4_NL (signed) in both 128-bit lanes, for a byte shuffle. */
+AI __m256i iq4nl_levels(void) { return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ei_kvalues_iq4nl)); }
+
+/* Eight E8M0 exponents (one per row) as ei_e8m0_half gives them: 2^(e - 128),
+ * the two smallest as subnormals. */
+AI __m256 e8m0_half8(const uint8_t *p) {
+    const __m256i e = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    const __m256i normal = _mm256_slli_epi32(_mm256_sub_epi32(e, _mm256_set1_epi32(1)), 23);
+    const __m256i subnormal = _mm256_sllv_epi32(_mm256_set1_epi32(0x00200000), e);
+    return _mm256_castsi256_ps(_mm256_blendv_epi8(normal, subnormal, _mm256_cmpgt_epi32(_mm256_set1_epi32(2), e)));
+}
+
+/* IQ4_NL and MXFP4, both halves at once: a unit's codes are looked up in
+ * the 16 levels by one shuffle that serves every column. IQ4_NL's levels
+ * (-127..113) take Q8_0's sign trick unit by unit (a pair of products can
+ * reach 2 * 127 * 127); MXFP4's doubled FP4 levels (-12..12) are looked up
+ * plus 12, as unsigned codes, summed four units at a time in 16 bits
+ * (4 * 2 * 24 * 128 < 32768), and the 12 taken off through the block's
+ * activation sum, as Q4_0's 8. */
+AI void group_nl(ei_type T, int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
+                 const int NC, float *y, size_t ys) {
+    const bool mx = T == EI_TYPE_MXFP4;
+    const size_t bb = ei_pack_block_bytes(T), units = mx ? 16 : 32;
+    const int64_t nb = n / 32;
+    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, n);
+    const __m256i levels = mx ? _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0, 12, 13, 14,
+                                                 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0)
+                              : iq4nl_levels();
+    __m256 acc[2][MAX_NC];
+    for (int h = 0; h < NH; h++)
+        for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        prefetch_block(blk, bb, H0);
+        __m256i isum[2][MAX_NC], x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        for (int h = 0; h < NH; h++)
+            for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
+        for (int g0 = 0; g0 < 8; g0 += 4) {
+            __m256i s16[2][MAX_NC];
+            for (int h = 0; h < NH; h++)
+                for (int c = 0; c < NC; c++) s16[h][c] = _mm256_setzero_si256();
+            for (int g = g0; g < g0 + 4; g++) {
+                __m256i w[2], aw[2];
+                for (int h = 0; h < NH; h++) {
+                    if (!(g & 1)) x[h] = load(blk + units + 64 * (g >> 1) + 32 * (H0 + h));
+                    w[h] = _mm256_shuffle_epi8(levels, g & 1 ? hi4(x[h]) : lo4(x[h]));
+                    aw[h] = _mm256_abs_epi8(w[h]);
+                }
+                for (int c = 0; c < NC; c++) {
+                    const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
+                    for (int h = 0; h < NH; h++) {
+                        if (mx) s16[h][c] = _mm256_add_epi16(s16[h][c], _mm256_maddubs_epi16(w[h], av));
+                        else {
+                            const __m256i p = _mm256_maddubs_epi16(aw[h], _mm256_sign_epi8(av, w[h]));
+                            isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(p, ones16()));
+                        }
+                    }
+                }
+            }
+            if (mx)
+                for (int h = 0; h < NH; h++)
+                    for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], ones16()));
+        }
+        for (int h = 0; h < NH; h++) {
+            const __m256 dw = mx ? e8m0_half8(blk + 8 * (H0 + h)) : f16x8(blk + 16 * (H0 + h));
+            for (int c = 0; c < NC; c++) {
+                const char *row = a + (size_t)c * as;
+                __m256i is = isum[h][c];
+                if (mx) is = _mm256_add_epi32(is, _mm256_set1_epi32(-12 * ((const int32_t *)(row + extra))[b]));
+                const float da = ((const float *)(row + l.ds))[2 * b];
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(is), acc[h][c]);
+            }
+        }
+    }
+    for (int h = 0; h < NH; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
+}
+
+/* IQ4_XS against Q8_K: halves H0 .. H0 + NH - 1 (both: NH = 2, H0 = 0).
+ * IQ4_NL's levels and sign trick; each unit's products are widened by
+ * their rows' sub-block scales (madd against the scale pairs). */
+AI void group_xs(int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as, const int NC,
+                 float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_IQ4_XS);
+    const int64_t nb = n / QK_K;
+    const __m256i levels = iq4nl_levels();
+    __m256 acc[2][MAX_NC];
+    for (int h = 0; h < NH; h++)
+        for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        __m256i isum[2][MAX_NC];
+        for (int h = 0; h < NH; h++)
+            for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            if (H0 == 0) prefetch_part(blk, bb, j, 8);
+            __m256i x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sc[2];
+            for (int h = 0; h < NH; h++) sc[h] = scale_pairs_i8(blk + 32 + 16 * j + 8 * (H0 + h));
+            for (int g = 0; g < 8; g++) {
+                __m256i w[2], aw[2];
+                for (int h = 0; h < NH; h++) {
+                    if (!(g & 1)) x[h] = load(blk + 160 + 64 * (4 * j + (g >> 1)) + 32 * (H0 + h));
+                    w[h] = _mm256_shuffle_epi8(levels, g & 1 ? hi4(x[h]) : lo4(x[h]));
+                    aw[h] = _mm256_abs_epi8(w[h]);
+                }
+                for (int c = 0; c < NC; c++) {
+                    const __m256i av = bcast32(((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j + 4 * g);
+                    for (int h = 0; h < NH; h++) {
+                        const __m256i p = _mm256_maddubs_epi16(aw[h], _mm256_sign_epi8(av, w[h]));
+                        isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(p, sc[h]));
+                    }
+                }
+            }
+        }
+        for (int h = 0; h < NH; h++) {
+            const __m256 dw = f16x8(blk + 16 * (H0 + h));
+            for (int c = 0; c < NC; c++) {
+                const float da = ((const block_q8_K *)(a + (size_t)c * as))[b].d;
+                acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(isum[h][c]), acc[h][c]);
+            }
+        }
+    }
+    for (int h = 0; h < NH; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
+}
+
 /* ---- Q4_K and Q6_K against Q8_K ---------------------------------------------------------- */
 
 /* Q4_K and Q5_K (Q4_K's fields, and a fifth bit per value packed as
@@ -527,7 +658,9 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
  * only: 2048 x 768, 2 columns 62.5 against 70 us, 3 columns 80 against 85;
  * Q2_K likewise (2 columns 48 against 53 us, 3 and 4 within 1-5 %). Q3_K
  * both halves for every count (2 columns 60 against 66 us, 4: 99 against
- * 104). */
+ * 104). IQ4_NL and MXFP4 both halves for every count (one half per pass
+ * was 0-8 % slower at 3 and 4 columns); IQ4_XS both up to 2 columns (one
+ * half per pass at 3: 29 against 31.5 us per column, at 4: 27.3 against 28.1). */
 #define CALL_Q80(NC) group_q8_0(n, g, a, as, NC, y, ys)
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
@@ -545,6 +678,11 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
     else HALVES(group_k16(EI_TYPE_Q2_K, n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q3K(NC) group_k16(EI_TYPE_Q3_K, n, g, 0, 2, a, as, NC, y, ys)
 #define CALL_Q6K(NC) group_q6_K(n, g, a, as, NC, y, ys)
+#define CALL_NL(NC) group_nl(EI_TYPE_IQ4_NL, n, g, 0, 2, a, as, NC, y, ys)
+#define CALL_MX(NC) group_nl(EI_TYPE_MXFP4, n, g, 0, 2, a, as, NC, y, ys)
+#define CALL_XS(NC)                                                                                            \
+    if (NC < 3) group_xs(n, g, 0, 2, a, as, NC, y, ys);                                                 \
+    else HALVES(group_xs(n, g, h, 1, a, as, NC, y, ys))
 TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
 TILE_FNS(avx2_q4_1, CALL_Q41)
@@ -554,6 +692,9 @@ TILE_FNS(avx2_q3_K, CALL_Q3K)
 TILE_FNS(avx2_q4_K, CALL_Q4K)
 TILE_FNS(avx2_q5_K, CALL_Q5K)
 TILE_FNS(avx2_q6_K, CALL_Q6K)
+TILE_FNS(avx2_iq4_nl, CALL_NL)
+TILE_FNS(avx2_mxfp4, CALL_MX)
+TILE_FNS(avx2_iq4_xs, CALL_XS)
 
 ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
     switch (t) {
@@ -566,6 +707,9 @@ ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
     case EI_TYPE_Q4_K: return avx2_q4_K;
     case EI_TYPE_Q5_K: return avx2_q5_K;
     case EI_TYPE_Q6_K: return avx2_q6_K;
+    case EI_TYPE_IQ4_NL: return avx2_iq4_nl;
+    case EI_TYPE_MXFP4: return avx2_mxfp4;
+    case EI_TYPE_IQ4_XS: return avx2_iq4_xs;
     default: return NULL;
     }
 }

@@ -28,6 +28,9 @@ enum {
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
     Q2K_DMIN = 32, Q2K_SCM = 64, Q2K_CODES = 320,
     Q3K_SC = 32, Q3K_LO = 288, Q3K_HI = 288 + 1024,
+    NL_UNITS = 32,    /* IQ4_NL: d[16], then Q4_0's units */
+    MXFP4_UNITS = 16, /* MXFP4: e[16], then Q4_0's units */
+    XS_SC = 32, XS_UNITS = 32 + 128,
 };
 
 bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
@@ -45,6 +48,9 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
     case EI_TYPE_Q2_K: return Q2K_CODES + 16 * 64;
     case EI_TYPE_Q3_K: return Q3K_HI + 8 * 64;
+    case EI_TYPE_IQ4_NL: return NL_UNITS + 4 * 64;
+    case EI_TYPE_MXFP4: return MXFP4_UNITS + 4 * 64;
+    case EI_TYPE_IQ4_XS: return XS_UNITS + 32 * 64;
     default: return 0;
     }
 }
@@ -233,6 +239,37 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         put_bits(blk + Q3K_HI, r, c, 256, 2);
         break;
     }
+    case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4: {
+        const uint8_t *qs = t == EI_TYPE_IQ4_NL ? ((const block_iq4_nl *)x)->qs : ((const block_mxfp4 *)x)->qs;
+        for (int k = 0; k < 16; k++) {
+            c[k] = qs[k] & 15;
+            c[k + 16] = qs[k] >> 4;
+        }
+        if (t == EI_TYPE_IQ4_NL) {
+            put_f16(blk, 0, r, ((const block_iq4_nl *)x)->d);
+            put_units(blk + NL_UNITS, r, c, 32);
+        } else {
+            blk[r] = ((const block_mxfp4 *)x)->e;
+            put_units(blk + MXFP4_UNITS, r, c, 32);
+        }
+        break;
+    }
+    case EI_TYPE_IQ4_XS: {
+        const block_iq4_xs *b = x;
+        put_f16(blk, 0, r, b->d);
+        for (int j = 0; j < 8; j++) {
+            const int ls = ((b->scales_l[j / 2] >> 4 * (j % 2)) & 15) | ((b->scales_h >> 2 * j) & 3) << 4;
+            blk[XS_SC + 16 * j + r] = (uint8_t)(int8_t)(ls - 32);
+        }
+        /* qs[16j + l]: value 32j + l (low nibble) and 32j + 16 + l (high) */
+        for (int j = 0; j < 8; j++)
+            for (int l = 0; l < 16; l++) {
+                c[32 * j + l] = b->qs[16 * j + l] & 15;
+                c[32 * j + 16 + l] = b->qs[16 * j + l] >> 4;
+            }
+        put_units(blk + XS_UNITS, r, c, 256);
+        break;
+    }
     case EI_TYPE_Q2_K: {
         const block_q2_K *b = x;
         put_f16(blk, 0, r, b->d);
@@ -349,6 +386,31 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         }
         break;
     }
+    case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4: {
+        const size_t units = t == EI_TYPE_IQ4_NL ? NL_UNITS : MXFP4_UNITS;
+        uint8_t *qs = t == EI_TYPE_IQ4_NL ? ((block_iq4_nl *)x)->qs : ((block_mxfp4 *)x)->qs;
+        for (int k = 0; k < 16; k++)
+            qs[k] = (uint8_t)(get_nibble(blk + units, r, k) | get_nibble(blk + units, r, k + 16) << 4);
+        if (t == EI_TYPE_IQ4_NL) memcpy(&((block_iq4_nl *)x)->d, blk + 2 * r, 2);
+        else ((block_mxfp4 *)x)->e = blk[r];
+        break;
+    }
+    case EI_TYPE_IQ4_XS: {
+        block_iq4_xs *b = x;
+        memcpy(&b->d, blk + 2 * r, 2);
+        b->scales_h = 0;
+        memset(b->scales_l, 0, sizeof b->scales_l);
+        for (int j = 0; j < 8; j++) {
+            const int ls = (int8_t)blk[XS_SC + 16 * j + r] + 32;
+            b->scales_l[j / 2] |= (uint8_t)((ls & 15) << 4 * (j % 2));
+            b->scales_h |= (uint16_t)((ls >> 4) << 2 * j);
+        }
+        for (int j = 0; j < 8; j++)
+            for (int l = 0; l < 16; l++)
+                b->qs[16 * j + l] = (uint8_t)(get_nibble(blk + XS_UNITS, r, 32 * j + l) |
+                                              get_nibble(blk + XS_UNITS, r, 32 * j + 16 + l) << 4);
+        break;
+    }
     case EI_TYPE_Q2_K: {
         block_q2_K *b = x;
         memcpy(&b->d, blk + 2 * r, 2);
@@ -374,9 +436,12 @@ void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, v
 /* ---- activations ----------------------------------------------------------- */
 
 ei_type ei_pack_act_type(ei_type w) {
-    return w == EI_TYPE_Q2_K || w == EI_TYPE_Q3_K || w == EI_TYPE_Q4_K || w == EI_TYPE_Q5_K || w == EI_TYPE_Q6_K ? EI_TYPE_Q8_K
-         : w == EI_TYPE_Q4_1                                          ? EI_TYPE_Q8_1
-                                                                      : EI_TYPE_Q8_0;
+    switch (w) {
+    case EI_TYPE_Q2_K: case EI_TYPE_Q3_K: case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: case EI_TYPE_Q6_K: case EI_TYPE_IQ4_XS:
+        return EI_TYPE_Q8_K;
+    case EI_TYPE_Q4_1: return EI_TYPE_Q8_1;
+    default: return EI_TYPE_Q8_0;
+    }
 }
 
 size_t ei_pack_act_row_bytes(ei_type w, int64_t n) {
@@ -431,11 +496,14 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
                     if (t == EI_TYPE_Q8_0) code = blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4];
                     else if (t == EI_TYPE_Q5_0)
                         code = get_nibble(blk + Q50_UNITS, r, k) | get_bit(blk + Q50_HI, r, k) << 4;
+                    else if (t == EI_TYPE_IQ4_NL) code = ei_kvalues_iq4nl[get_nibble(blk + NL_UNITS, r, k)];
+                    else if (t == EI_TYPE_MXFP4) code = ei_kvalues_mxfp4[get_nibble(blk + MXFP4_UNITS, r, k)];
                     else code = get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
                     isum += code * qs[32 * b + k];
                 }
                 isum -= off * sum[b];
-                s = fmaf(get_f16(blk, 0, r) * ds[2 * b], (float)isum, s);
+                const float dw = t == EI_TYPE_MXFP4 ? ei_e8m0_half(blk[r]) : get_f16(blk, 0, r);
+                s = fmaf(dw * ds[2 * b], (float)isum, s);
                 if (t == EI_TYPE_Q4_1) s = fmaf(get_f16(blk, Q41_M, r), ds[2 * b + 1], s);
             }
             y[(size_t)c * y_stride + r] = s;
@@ -486,6 +554,13 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
                     }
                     s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
                     s = fmaf(-(get_f16(blk, Q2K_DMIN, r) * ab[b].d), (float)imin, s);
+                } else if (t == EI_TYPE_IQ4_XS) {
+                    for (int j = 0; j < 8; j++) {
+                        int sub = 0;
+                        for (int k = 32 * j; k < 32 * j + 32; k++) sub += ei_kvalues_iq4nl[get_nibble(blk + XS_UNITS, r, k)] * qa[k];
+                        isum += (int8_t)blk[XS_SC + 16 * j + r] * sub;
+                    }
+                    s = fmaf(get_f16(blk, 0, r) * ab[b].d, (float)isum, s);
                 } else {
                     for (int j = 0; j < 16; j++) {
                         int sub = 0;
@@ -515,6 +590,9 @@ REF(ref_q3_K, EI_TYPE_Q3_K, kernel_k)
 REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
 REF(ref_q5_K, EI_TYPE_Q5_K, kernel_k)
 REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
+REF(ref_iq4_nl, EI_TYPE_IQ4_NL, kernel_q8_0_family)
+REF(ref_mxfp4, EI_TYPE_MXFP4, kernel_q8_0_family)
+REF(ref_iq4_xs, EI_TYPE_IQ4_XS, kernel_k)
 
 ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     switch (t) {
@@ -527,12 +605,16 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_Q4_K: return ref_q4_K;
     case EI_TYPE_Q5_K: return ref_q5_K;
     case EI_TYPE_Q6_K: return ref_q6_K;
+    case EI_TYPE_IQ4_NL: return ref_iq4_nl;
+    case EI_TYPE_MXFP4: return ref_mxfp4;
+    case EI_TYPE_IQ4_XS: return ref_iq4_xs;
     default: return NULL;
     }
 }
 
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
- * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q3_K, Q5_K) takes the AVX2 one
+ * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q3_K, Q5_K, IQ4_NL,
+ * MXFP4, IQ4_XS) takes the AVX2 one
  * there: every packed kernel gives the reference's bits. EDGEINFER_PACK=0
  * turns packing off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {

@@ -13,7 +13,7 @@ iq1_s, iq1_m, tq1_0, tq2_0, mxfp4) get random blocks (every byte pattern is a
 valid block) with the block scale set so that the weights have the standard
 deviation the float ones would; --type iq-mix gives the matrices these ten
 types in turn (token_embd IQ2_XXS, blk.0.attn_q IQ2_XS, ...). --type k-mix
-does the same with random blocks of Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS
+does the same with random blocks of Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS and IQ4_NL
 (their minimum scale, where they have one, set like the scale).
 
 usage: make_random_model.py VOCAB.gguf OUT.gguf [--type q8_0] [--dim 256 --layers 4
@@ -40,7 +40,7 @@ a = p.parse_args()
 
 T = gguf.GGMLQuantizationType
 RANDOM_BLOCKS = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ1_M, T.TQ1_0, T.TQ2_0, T.MXFP4]
-K_MIX = [T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS]
+K_MIX = [T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS, T.IQ4_NL]
 MIX = {"iq-mix": RANDOM_BLOCKS, "k-mix": K_MIX}.get(a.type)
 if MIX or a.type.upper() in T.__members__ and T[a.type.upper()] in RANDOM_BLOCKS:
     qtype = None if MIX else T[a.type.upper()]
@@ -95,7 +95,7 @@ n_matrices = 0
 # byte offset of the f16 block scale (None: IQ1_M's is spread over nibbles,
 # MXFP4's is an exponent byte)
 SCALE_AT = {T.IQ2_XXS: 0, T.IQ2_XS: 0, T.IQ2_S: 0, T.IQ3_XXS: 0, T.IQ3_S: 0, T.IQ1_S: 0, T.TQ1_0: 52, T.TQ2_0: 64,
-            T.Q2_K: 80, T.Q3_K: 108, T.Q4_K: 0, T.Q5_K: 0, T.Q6_K: 208, T.IQ4_XS: 0}
+            T.Q2_K: 80, T.Q3_K: 108, T.Q4_K: 0, T.Q5_K: 0, T.Q6_K: 208, T.IQ4_XS: 0, T.IQ4_NL: 0}
 MIN_AT = {T.Q2_K: 82, T.Q4_K: 2, T.Q5_K: 2}  # the f16 minimum scale (dmin)
 
 
