@@ -16,7 +16,7 @@ start-up time. Python 3 standard library only. See docs/benchmarks.md.
 Models (-m, repeatable): a .gguf path, a catalog name from models/catalog.tsv
 (smollm2-135m, gemma3-270m), or q4_0 / q4_k_m / q8_0 / f16 for the random
 1.1B Llama written by scripts/make_bench_models.sh (and q5_k_m / q6_k /
-q3_k_m / q2_k / iq4_xs / q5_0 / q4_1, written by its --more). Default: the
+q3_k_m / q2_k / iq4_xs / iq4_nl / q5_0 / q5_1 / q4_1, written by its --more). Default: the
 three 1.1B quantizations and the two catalog models.
 
 What is measured, per model and engine:
@@ -61,7 +61,7 @@ HOME = os.environ.get("EDGEINFER_HOME") or os.path.join(os.path.expanduser("~"),
 BENCH_DIR = os.path.join(HOME, "bench")
 # the three types, then the other common llama-quantize types (make_bench_models.sh --more)
 BENCH_TYPES = ("q4_0", "q4_k_m", "q8_0")
-MORE_TYPES = ("q5_k_m", "q6_k", "q3_k_m", "q2_k", "iq4_xs", "q5_0", "q4_1")
+MORE_TYPES = ("q5_k_m", "q6_k", "q3_k_m", "q2_k", "iq4_xs", "iq4_nl", "q5_0", "q5_1", "q4_1")
 BENCH_ALIASES = {a: f"random-llama-1.1b-{a}.gguf" for a in BENCH_TYPES + MORE_TYPES + ("f16",)}
 DEFAULT_MODELS = ["q4_0", "q4_k_m", "q8_0", "smollm2-135m", "gemma3-270m"]
 

@@ -7,8 +7,8 @@
 #
 #   scripts/make_bench_models.sh [--vocab VOCAB.gguf] [--keep-f16|--rm-f16] [--more]
 #
-# --more also writes Q5_K_M, Q6_K, Q3_K_M, Q2_K, IQ4_XS, Q5_0 and Q4_1 (the
-# other types people download; ~3.5 GB more, ~6 min).
+# --more also writes Q5_K_M, Q6_K, Q3_K_M, Q2_K, IQ4_XS, IQ4_NL, Q5_0, Q5_1 and Q4_1 (the
+# other types people download; ~4.8 GB more, ~9 min).
 # Output: ${EDGEINFER_HOME:-~/.cache/edgeinfer}/bench/
 #   random-llama-1.1b-f16.gguf     (2.2 GB; kept unless --rm-f16)
 #   random-llama-1.1b-q4_0.gguf    random-llama-1.1b-q4_k_m.gguf
@@ -43,7 +43,7 @@ done
 log() { echo "make_bench_models.sh: $*" >&2; }
 base=random-llama-1.1b
 types=(Q4_0 Q4_K_M Q8_0)
-[ $more = 1 ] && types+=(Q5_K_M Q6_K Q3_K_M Q2_K IQ4_XS Q5_0 Q4_1)
+[ $more = 1 ] && types+=(Q5_K_M Q6_K Q3_K_M Q2_K IQ4_XS IQ4_NL Q5_0 Q5_1 Q4_1)
 mkdir -p "$out"
 
 qpath() { echo "$out/$base-$(echo "$1" | tr '[:upper:]' '[:lower:]').gguf"; }
