@@ -34,7 +34,7 @@
 #include "runtime/backends.h"
 #include "testutil.h"
 
-static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0, EI_TYPE_IQ4_NL,
+static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0, EI_TYPE_Q5_1, EI_TYPE_IQ4_NL,
                                 EI_TYPE_MXFP4, EI_TYPE_Q2_K, EI_TYPE_Q3_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K,
                                 EI_TYPE_Q6_K, EI_TYPE_IQ4_XS};
 #define N_TYPES (sizeof types / sizeof *types)
@@ -141,14 +141,16 @@ static void check_type(ei_type t, int64_t n) {
                     s += (double)wf[k] * af[(size_t)c * n + k];
                     mag += fabs((double)wf[k] * af[(size_t)c * n + k]);
                 }
-                /* Q4_1: the m term uses the activation's f16 s (ggml's
-                 * Q8_1), not d times the sum of the codes */
+                /* Q4_1, Q5_1: the m term uses the activation's f16 s (ggml's
+                 * Q8_1: f16 of the unrounded d times the sum of the codes),
+                 * not the f16 d times that sum: two roundings of 2^-11 apart */
                 double allow = 1e-5 * mag + 1e-30;
-                if (t == EI_TYPE_Q4_1)
+                if (t == EI_TYPE_Q4_1 || t == EI_TYPE_Q5_1)
                     for (int64_t b = 0; b < n / 32; b++) {
-                        const block_q4_1 *wb = (const block_q4_1 *)((char *)w + (size_t)(g * PACK_ROWS + r) * rb) + b;
+                        const char *wrow = (char *)w + (size_t)(g * PACK_ROWS + r) * rb;
+                        const uint16_t m = t == EI_TYPE_Q4_1 ? ((const block_q4_1 *)wrow)[b].m : ((const block_q5_1 *)wrow)[b].m;
                         const block_q8_1 *ab = (const block_q8_1 *)(a + (size_t)c * as) + b;
-                        allow += fabs(ei_fp16_to_fp32(wb->m) * ei_fp16_to_fp32(ab->s)) * 0x1p-10;
+                        allow += fabs(ei_fp16_to_fp32(m) * ei_fp16_to_fp32(ab->s)) * 0x1p-9;
                     }
                 const double err = fabs(ref[g][c][r] - s);
                 if (err > allow) {
@@ -275,13 +277,14 @@ static void test_unpack(void **state) {
 
 /* Products sharing one input (Q, K, V; gate, up) give the bits of the
  * products one by one: K-quants mixed (one activation format), 32-blocks
- * mixed (Q4_0, Q5_0, Q8_0 share Q8_0; IQ4_NL and MXFP4 too; IQ4_XS the
+ * mixed (Q4_0, Q5_0, Q8_0 share Q8_0; IQ4_NL and MXFP4 too; Q4_1 and Q5_1 Q8_1; IQ4_XS the
  * K-quants' Q8_K), and a mix that cannot share (Q4_0 with Q4_1: Q8_0 and Q8_1). */
 static void test_matmul_shared(void **state) {
     (void)state;
     const ei_type sets[][3] = {{EI_TYPE_Q4_K, EI_TYPE_Q6_K, EI_TYPE_Q5_K},
                                {EI_TYPE_Q4_0, EI_TYPE_Q5_0, EI_TYPE_Q8_0},
                                {EI_TYPE_Q4_0, EI_TYPE_Q4_1, EI_TYPE_Q4_0},
+                               {EI_TYPE_Q4_1, EI_TYPE_Q5_1, EI_TYPE_Q4_1},
                                {EI_TYPE_IQ4_NL, EI_TYPE_MXFP4, EI_TYPE_Q8_0},
                                {EI_TYPE_IQ4_XS, EI_TYPE_Q6_K, EI_TYPE_Q4_K}};
     const int outs[3] = {48, 16, 32};

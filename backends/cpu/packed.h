@@ -19,7 +19,7 @@
  *   Q4_0, Q5_0, Q8_0, IQ4_NL, MXFP4:  isum = sum of w * a over the block (exact int32;
  *                IQ4_NL's w its level of the code, MXFP4's the doubled FP4 level)
  *                s = fmaf(d_w * d_a, (float)isum, s)   (MXFP4: d_w = ei_e8m0_half(e))
- *   Q4_1:        isum = sum of q * a (codes 0..15)
+ *   Q4_1, Q5_1: isum = sum of q * a (codes 0..15, 0..31)
  *                s = fmaf(d_w * d_a, (float)isum, s); s = fmaf(m_w, s_a, s)
  *                (s_a: the Q8_1 activation block's f16 s, as ggml uses it)
  *   Q4_K, Q5_K:  per super-block: isum = sum_j sc_j * (sum of q * a over sub-block j)
@@ -49,6 +49,7 @@
  *   Q8_0  d[16] f16 | 8 units of 64 bytes: unit u, byte 4r+i = w[r][4u+i] + 128 (as u8)
  *   Q4_0  d[16] f16 | 4 units of 64 bytes: unit u, byte 4r+i = q[r][8u+i] | q[r][8u+4+i] << 4
  *   Q4_1  d[16] f16 | m[16] f16 | 4 units as Q4_0
+ *   Q5_1  as Q4_1 (low 4 bits of q) | 64 bytes of fifth bits as Q5_0's
  *   Q5_0  d[16] f16 | 4 units as Q4_0 (low 4 bits of q) | 64 bytes: byte 4r+i bit g = q[r][4g+i] >> 4
  *   Q4_K  d[16] f16 | dmin[16] f16 | sc[8][16] u8 | m[4][16][2] u8 (pairs m[2p], m[2p+1] per row) |
  *         32 units as Q4_0 (the 256 values in order)
@@ -102,7 +103,7 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
 void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, void *dst);
 
 /* ---- activations --------------------------------------------------------
- * A packed product's activation row: for Q4_0, Q8_0 (Q4_1) a Q8_0 (Q8_1)
+ * A packed product's activation row: for Q4_0, Q8_0 (Q4_1, Q5_1) a Q8_0 (Q8_1)
  * row of vec_dot.h (its aux part: codes and f32 scales) followed by int32
  * sum[nb] (the sum of each block's codes); for the K-quants and IQ4_XS a
  * Q8_K row followed by int16 sum32[n / 32] (the sums over sub-blocks of 32). */

@@ -19,7 +19,7 @@
  *
  * Each weight register is unpacked once and serves up to four activation
  * rows (PACK_COLS = 8 are taken in two calls). Q4_0, Q4_1, Q8_0, Q3_K,
- * IQ4_NL and MXFP4 for any count, Q5_0 and Q4_K up to 3 columns, IQ4_XS
+ * IQ4_NL and MXFP4 for any count, Q5_0, Q5_1 and Q4_K up to 3 columns, IQ4_XS
  * up to 2, and Q2_K and Q5_K for one, take both
  * halves in one pass, so each activation broadcast serves all 16 rows;
  * Q6_K, whose unpacked halves would not fit the 16 registers together,
@@ -110,37 +110,39 @@ AI __m256i bit_to(__m256i x, int g, int to) {
     return _mm256_and_si256(moved, _mm256_set1_epi8((char)(1 << to)));
 }
 
-/* ---- Q4_0, Q4_1, Q5_0 and Q8_0 against Q8_0 / Q8_1 --------------------------------------- */
+/* ---- Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 against Q8_0 / Q8_1 --------------------------------- */
 
-/* Q5_0 up to 3 columns, both halves at once (one broadcast serves 16
- * rows); its 5-bit codes are summed four units at a time. */
-/* (bit_to's shift, written out: through bit_to, group_q5_0 with 3 columns
+/* Q5_0 and Q5_1 up to 3 columns, both halves at once (one broadcast
+ * serves 16 rows); their 5-bit codes are summed four units at a time. */
+/* (bit_to's shift, written out: through bit_to, group_q5 with 3 columns
  * compiled 4-5 % slower in tests/microbench/packed_bench.c) */
 AI __m256i q5_unit(__m256i x, __m256i hb, int g) {
     const __m256i hg = g < 4 ? _mm256_slli_epi16(hb, 4 - g) : g > 4 ? _mm256_srli_epi16(hb, g - 4) : hb;
     return _mm256_or_si256(g & 1 ? hi4(x) : lo4(x), _mm256_and_si256(hg, _mm256_set1_epi8(0x10)));
 }
 
-AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q5_0);
+AI void group_q5(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
+                 size_t ys) {
+    const bool one = T == EI_TYPE_Q5_1; /* Q5_1: Q4_1's d and m before the units, no offset */
+    const size_t bb = ei_pack_block_bytes(T), units = one ? 64 : 32;
     const int64_t nb = n / 32;
-    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
-    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, n);
+    const ei_q8_layout l = ei_q8_layout_of(one ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(one ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0, n);
     __m256 acc[2][MAX_NC];
     for (int c = 0; c < NC; c++) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
         prefetch_block(blk, bb, 0);
         __m256i isum[2][MAX_NC], x0 = _mm256_setzero_si256(), x1 = x0;
-        const __m256i hb0 = load(blk + 32 + 256), hb1 = load(blk + 32 + 256 + 32); /* the fifth bits */
+        const __m256i hb0 = load(blk + units + 256), hb1 = load(blk + units + 256 + 32); /* the fifth bits */
         for (int c = 0; c < NC; c++) isum[0][c] = isum[1][c] = _mm256_setzero_si256();
         for (int g0 = 0; g0 < 8; g0 += 4) {
             __m256i s16[2][MAX_NC];
             for (int c = 0; c < NC; c++) s16[0][c] = s16[1][c] = _mm256_setzero_si256();
             for (int g = g0; g < g0 + 4; g++) {
                 if (!(g & 1)) {
-                    x0 = load(blk + 32 + 64 * (g >> 1));
-                    x1 = load(blk + 32 + 64 * (g >> 1) + 32);
+                    x0 = load(blk + units + 64 * (g >> 1));
+                    x1 = load(blk + units + 64 * (g >> 1) + 32);
                 }
                 const __m256i w0 = q5_unit(x0, hb0, g), w1 = q5_unit(x1, hb1, g);
                 for (int c = 0; c < NC; c++) {
@@ -156,9 +158,13 @@ AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
             const __m256 dw = f16x8(blk + 16 * h);
             for (int c = 0; c < NC; c++) {
                 const char *row = a + (size_t)c * as;
-                const __m256i is = _mm256_add_epi32(isum[h][c], _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
+                __m256i is = isum[h][c];
+                if (!one) is = _mm256_add_epi32(is, _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
                 const float da = ((const float *)(row + l.ds))[2 * b];
                 acc[h][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(is), acc[h][c]);
+                if (one)
+                    acc[h][c] = _mm256_fmadd_ps(f16x8(blk + 32 + 16 * h),
+                                                _mm256_set1_ps(((const float *)(row + l.ds))[2 * b + 1]), acc[h][c]);
             }
         }
     }
@@ -166,27 +172,29 @@ AI void group_q5_0(int64_t n, const uint8_t *group, const char *a, size_t as, co
         for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
 }
 
-/* Q5_0 for 4 columns, one half of 8 rows per pass: group_q5_0's two halves
+/* Q5_0 and Q5_1 for 4 columns, one half of 8 rows per pass: group_q5's two halves
  * need 24 accumulators (float, 32-bit and 16-bit sums) and spill. Its own
  * function: group_q4_K's way (the halves as parameters) did not pay here. */
-AI void half_q5_0(int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q5_0);
+AI void half_q5(ei_type T, int64_t n, const uint8_t *group, int h, const char *a, size_t as, const int NC, float *y,
+                size_t ys) {
+    const bool one = T == EI_TYPE_Q5_1;
+    const size_t bb = ei_pack_block_bytes(T), units = one ? 64 : 32;
     const int64_t nb = n / 32;
-    const ei_q8_layout l = ei_q8_layout_of(sizeof(block_q8_0), n);
-    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_0, n);
+    const ei_q8_layout l = ei_q8_layout_of(one ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const size_t extra = ei_vec_dot_act_row_bytes(one ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0, n);
     __m256 acc[MAX_NC];
     for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
         prefetch_block(blk, bb, h);
         __m256i isum[MAX_NC], x = _mm256_setzero_si256();
-        const __m256i hb = load(blk + 32 + 256 + 32 * h); /* the fifth bits */
+        const __m256i hb = load(blk + units + 256 + 32 * h); /* the fifth bits */
         for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
         for (int g0 = 0; g0 < 8; g0 += 4) {
             __m256i s16[MAX_NC];
             for (int c = 0; c < NC; c++) s16[c] = _mm256_setzero_si256();
             for (int g = g0; g < g0 + 4; g++) {
-                if (!(g & 1)) x = load(blk + 32 + 64 * (g >> 1) + 32 * h);
+                if (!(g & 1)) x = load(blk + units + 64 * (g >> 1) + 32 * h);
                 const __m256i w = q5_unit(x, hb, g);
                 for (int c = 0; c < NC; c++) {
                     const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
@@ -198,9 +206,11 @@ AI void half_q5_0(int64_t n, const uint8_t *group, int h, const char *a, size_t 
         const __m256 dw = f16x8(blk + 16 * h);
         for (int c = 0; c < NC; c++) {
             const char *row = a + (size_t)c * as;
-            const __m256i is = _mm256_add_epi32(isum[c], _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
+            __m256i is = isum[c];
+            if (!one) is = _mm256_add_epi32(is, _mm256_set1_epi32(-16 * ((const int32_t *)(row + extra))[b]));
             const float da = ((const float *)(row + l.ds))[2 * b];
             acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(is), acc[c]);
+            if (one) acc[c] = _mm256_fmadd_ps(f16x8(blk + 32 + 16 * h), _mm256_set1_ps(((const float *)(row + l.ds))[2 * b + 1]), acc[c]);
         }
     }
     for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[c]);
@@ -665,8 +675,11 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
 #define CALL_Q40(NC) group_q4(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) group_q4(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
 #define CALL_Q50(NC)                                                                                           \
-    if (NC < 4) group_q5_0(n, g, a, as, NC, y, ys);                                                            \
-    else HALVES(half_q5_0(n, g, h, a, as, NC, y, ys))
+    if (NC < 4) group_q5(EI_TYPE_Q5_0, n, g, a, as, NC, y, ys);                                                \
+    else HALVES(half_q5(EI_TYPE_Q5_0, n, g, h, a, as, NC, y, ys))
+#define CALL_Q51(NC)                                                                                           \
+    if (NC < 4) group_q5(EI_TYPE_Q5_1, n, g, a, as, NC, y, ys);                                                \
+    else HALVES(half_q5(EI_TYPE_Q5_1, n, g, h, a, as, NC, y, ys))
 #define CALL_Q4K(NC)                                                                                           \
     if (NC < 4) group_k4(EI_TYPE_Q4_K, n, g, 0, 2, a, as, NC, y, ys);                                          \
     else HALVES(group_k4(EI_TYPE_Q4_K, n, g, h, 1, a, as, NC, y, ys))
@@ -687,6 +700,7 @@ TILE_FNS(avx2_q8_0, CALL_Q80)
 TILE_FNS(avx2_q4_0, CALL_Q40)
 TILE_FNS(avx2_q4_1, CALL_Q41)
 TILE_FNS(avx2_q5_0, CALL_Q50)
+TILE_FNS(avx2_q5_1, CALL_Q51)
 TILE_FNS(avx2_q2_K, CALL_Q2K)
 TILE_FNS(avx2_q3_K, CALL_Q3K)
 TILE_FNS(avx2_q4_K, CALL_Q4K)
@@ -702,6 +716,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t) {
     case EI_TYPE_Q4_0: return avx2_q4_0;
     case EI_TYPE_Q4_1: return avx2_q4_1;
     case EI_TYPE_Q5_0: return avx2_q5_0;
+    case EI_TYPE_Q5_1: return avx2_q5_1;
     case EI_TYPE_Q2_K: return avx2_q2_K;
     case EI_TYPE_Q3_K: return avx2_q3_K;
     case EI_TYPE_Q4_K: return avx2_q4_K;

@@ -23,6 +23,7 @@ enum {
     Q40_UNITS = 32,
     Q41_M = 32, Q41_UNITS = 64,
     Q50_UNITS = 32, Q50_HI = 32 + 256,
+    Q51_M = 32, Q51_UNITS = 64, Q51_HI = 64 + 256, /* Q5_1: Q4_1's fields, then Q5_0's fifth bits */
     Q4K_DMIN = 32, Q4K_SC = 64, Q4K_M = 192, Q4K_UNITS = 320,
     Q5K_HI = Q4K_UNITS + 2048, /* Q5_K: Q4_K's fields, then the fifth bits */
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
@@ -43,6 +44,7 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q4_0: return 32 + 4 * 64;
     case EI_TYPE_Q4_1: return 64 + 4 * 64;
     case EI_TYPE_Q5_0: return Q50_HI + 64;
+    case EI_TYPE_Q5_1: return Q51_HI + 64;
     case EI_TYPE_Q4_K: return Q4K_UNITS + 32 * 64;
     case EI_TYPE_Q5_K: return Q5K_HI + 8 * 64;
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
@@ -156,9 +158,10 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         }
         break;
     }
-    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: {
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: {
         const uint8_t *qs = t == EI_TYPE_Q4_0 ? ((const block_q4_0 *)x)->qs
-                          : t == EI_TYPE_Q4_1 ? ((const block_q4_1 *)x)->qs : ((const block_q5_0 *)x)->qs;
+                          : t == EI_TYPE_Q4_1 ? ((const block_q4_1 *)x)->qs
+                          : t == EI_TYPE_Q5_1 ? ((const block_q5_1 *)x)->qs : ((const block_q5_0 *)x)->qs;
         for (int k = 0; k < 16; k++) {
             c[k] = qs[k] & 15;
             c[k + 16] = qs[k] >> 4;
@@ -170,6 +173,15 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         } else if (t == EI_TYPE_Q4_0) {
             put_f16(blk, 0, r, ((const block_q4_0 *)x)->d);
             put_units(blk + Q40_UNITS, r, c, 32);
+        } else if (t == EI_TYPE_Q5_1) {
+            const block_q5_1 *b = x;
+            put_f16(blk, 0, r, b->d);
+            put_f16(blk, Q51_M, r, b->m);
+            put_units(blk + Q51_UNITS, r, c, 32);
+            uint32_t qh;
+            memcpy(&qh, b->qh, 4);
+            for (int k = 0; k < 32; k++) c[k] = (uint8_t)((qh >> k) & 1); /* value k's fifth bit */
+            put_bits(blk + Q51_HI, r, c, 32, 0);
         } else {
             const block_q5_0 *b = x;
             put_f16(blk, 0, r, b->d);
@@ -308,10 +320,12 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         for (int k = 0; k < 32; k++) b->qs[k] = (int8_t)(blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4] - 128);
         break;
     }
-    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: {
-        const size_t units = t == EI_TYPE_Q4_1 ? Q41_UNITS : t == EI_TYPE_Q4_0 ? Q40_UNITS : Q50_UNITS;
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: {
+        const size_t units = t == EI_TYPE_Q4_1 ? Q41_UNITS : t == EI_TYPE_Q4_0 ? Q40_UNITS
+                           : t == EI_TYPE_Q5_1 ? Q51_UNITS : Q50_UNITS;
         uint8_t *qs = t == EI_TYPE_Q4_0 ? ((block_q4_0 *)x)->qs
-                    : t == EI_TYPE_Q4_1 ? ((block_q4_1 *)x)->qs : ((block_q5_0 *)x)->qs;
+                    : t == EI_TYPE_Q4_1 ? ((block_q4_1 *)x)->qs
+                    : t == EI_TYPE_Q5_1 ? ((block_q5_1 *)x)->qs : ((block_q5_0 *)x)->qs;
         for (int k = 0; k < 16; k++)
             qs[k] = (uint8_t)(get_nibble(blk + units, r, k) | get_nibble(blk + units, r, k + 16) << 4);
         if (t == EI_TYPE_Q4_1) {
@@ -319,6 +333,13 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
             memcpy(&((block_q4_1 *)x)->m, blk + Q41_M + 2 * r, 2);
         } else if (t == EI_TYPE_Q4_0) {
             memcpy(&((block_q4_0 *)x)->d, blk + 2 * r, 2);
+        } else if (t == EI_TYPE_Q5_1) {
+            block_q5_1 *b = x;
+            memcpy(&b->d, blk + 2 * r, 2);
+            memcpy(&b->m, blk + Q51_M + 2 * r, 2);
+            uint32_t qh = 0;
+            for (int k = 0; k < 32; k++) qh |= (uint32_t)get_bit(blk + Q51_HI, r, k) << k;
+            memcpy(b->qh, &qh, 4);
         } else {
             block_q5_0 *b = x;
             memcpy(&b->d, blk + 2 * r, 2);
@@ -439,7 +460,7 @@ ei_type ei_pack_act_type(ei_type w) {
     switch (w) {
     case EI_TYPE_Q2_K: case EI_TYPE_Q3_K: case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: case EI_TYPE_Q6_K: case EI_TYPE_IQ4_XS:
         return EI_TYPE_Q8_K;
-    case EI_TYPE_Q4_1: return EI_TYPE_Q8_1;
+    case EI_TYPE_Q4_1: case EI_TYPE_Q5_1: return EI_TYPE_Q8_1;
     default: return EI_TYPE_Q8_0;
     }
 }
@@ -480,6 +501,7 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
     const ei_type act = ei_pack_act_type(t);
     const ei_q8_layout l = ei_q8_layout_of(act == EI_TYPE_Q8_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
+    _Static_assert((int)Q41_M == (int)Q51_M, "Q4_1 and Q5_1 keep m at the same offset");
     const int off = t == EI_TYPE_Q8_0 ? 128 : t == EI_TYPE_Q4_0 ? 8 : t == EI_TYPE_Q5_0 ? 16 : 0;
     for (int c = 0; c < nc; c++) {
         const char *row = (const char *)a + (size_t)c * a_stride;
@@ -496,6 +518,8 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
                     if (t == EI_TYPE_Q8_0) code = blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4];
                     else if (t == EI_TYPE_Q5_0)
                         code = get_nibble(blk + Q50_UNITS, r, k) | get_bit(blk + Q50_HI, r, k) << 4;
+                    else if (t == EI_TYPE_Q5_1)
+                        code = get_nibble(blk + Q51_UNITS, r, k) | get_bit(blk + Q51_HI, r, k) << 4;
                     else if (t == EI_TYPE_IQ4_NL) code = ei_kvalues_iq4nl[get_nibble(blk + NL_UNITS, r, k)];
                     else if (t == EI_TYPE_MXFP4) code = ei_kvalues_mxfp4[get_nibble(blk + MXFP4_UNITS, r, k)];
                     else code = get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
@@ -504,7 +528,7 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
                 isum -= off * sum[b];
                 const float dw = t == EI_TYPE_MXFP4 ? ei_e8m0_half(blk[r]) : get_f16(blk, 0, r);
                 s = fmaf(dw * ds[2 * b], (float)isum, s);
-                if (t == EI_TYPE_Q4_1) s = fmaf(get_f16(blk, Q41_M, r), ds[2 * b + 1], s);
+                if (t == EI_TYPE_Q4_1 || t == EI_TYPE_Q5_1) s = fmaf(get_f16(blk, Q41_M, r), ds[2 * b + 1], s);
             }
             y[(size_t)c * y_stride + r] = s;
         }
@@ -585,6 +609,7 @@ REF(ref_q8_0, EI_TYPE_Q8_0, kernel_q8_0_family)
 REF(ref_q4_0, EI_TYPE_Q4_0, kernel_q8_0_family)
 REF(ref_q4_1, EI_TYPE_Q4_1, kernel_q8_0_family)
 REF(ref_q5_0, EI_TYPE_Q5_0, kernel_q8_0_family)
+REF(ref_q5_1, EI_TYPE_Q5_1, kernel_q8_0_family)
 REF(ref_q2_K, EI_TYPE_Q2_K, kernel_k)
 REF(ref_q3_K, EI_TYPE_Q3_K, kernel_k)
 REF(ref_q4_K, EI_TYPE_Q4_K, kernel_k)
@@ -600,6 +625,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_Q4_0: return ref_q4_0;
     case EI_TYPE_Q4_1: return ref_q4_1;
     case EI_TYPE_Q5_0: return ref_q5_0;
+    case EI_TYPE_Q5_1: return ref_q5_1;
     case EI_TYPE_Q2_K: return ref_q2_K;
     case EI_TYPE_Q3_K: return ref_q3_K;
     case EI_TYPE_Q4_K: return ref_q4_K;
@@ -613,7 +639,7 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
 }
 
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
- * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q3_K, Q5_K, IQ4_NL,
+ * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q3_K, Q5_K, Q5_1, IQ4_NL,
  * MXFP4, IQ4_XS) takes the AVX2 one
  * there: every packed kernel gives the reference's bits. EDGEINFER_PACK=0
  * turns packing off (to compare). */

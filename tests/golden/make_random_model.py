@@ -14,7 +14,8 @@ valid block) with the block scale set so that the weights have the standard
 deviation the float ones would; --type iq-mix gives the matrices these ten
 types in turn (token_embd IQ2_XXS, blk.0.attn_q IQ2_XS, ...). --type k-mix
 does the same with random blocks of Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS and IQ4_NL
-(their minimum scale, where they have one, set like the scale).
+(their minimum scale, where they have one, set like the scale) and Q5_1
+quantized from float weights (its m is the block's minimum).
 
 usage: make_random_model.py VOCAB.gguf OUT.gguf [--type q8_0] [--dim 256 --layers 4
        --heads 8 --kv-heads 4 --ffn 768 --ctx 2048 --seed 1 --out-scale 4]
@@ -40,7 +41,7 @@ a = p.parse_args()
 
 T = gguf.GGMLQuantizationType
 RANDOM_BLOCKS = [T.IQ2_XXS, T.IQ2_XS, T.IQ2_S, T.IQ3_XXS, T.IQ3_S, T.IQ1_S, T.IQ1_M, T.TQ1_0, T.TQ2_0, T.MXFP4]
-K_MIX = [T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS, T.IQ4_NL]
+K_MIX = [T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS, T.IQ4_NL, T.Q5_1]
 MIX = {"iq-mix": RANDOM_BLOCKS, "k-mix": K_MIX}.get(a.type)
 if MIX or a.type.upper() in T.__members__ and T[a.type.upper()] in RANDOM_BLOCKS:
     qtype = None if MIX else T[a.type.upper()]
@@ -130,7 +131,7 @@ def t(name, *shape, norm=False, scale=1.0):
         return
     qt = MIX[n_matrices % len(MIX)] if MIX else qtype
     n_matrices += 1
-    if qt in RANDOM_BLOCKS or qt in K_MIX:
+    if qt in RANDOM_BLOCKS or qt in SCALE_AT:
         w.add_tensor(name, random_blocks(qt, shape, scale / np.sqrt(shape[-1])), raw_dtype=qt)
         return
     x = (scale * rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
