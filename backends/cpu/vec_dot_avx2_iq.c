@@ -43,22 +43,24 @@ AI __m256i grid4x8(const uint32_t *grid, const unsigned idx[8]) {
                             (int)grid[idx[2]], (int)grid[idx[1]], (int)grid[idx[0]]);
 }
 
-/* 8 * (grid value -1/0/1) + sigma for the four 8-value points: IQ1's codes
- * (sigma: +-1 per byte) */
-AI __m256i iq1_codes(const unsigned idx[4], __m256i sigma) {
-    __m256i g = grid8x4(ei_iq1s_grid, idx[0], idx[1], idx[2], idx[3]);
-    g = _mm256_add_epi8(g, g);
-    g = _mm256_add_epi8(g, g);
-    g = _mm256_add_epi8(g, g);
-    return _mm256_add_epi8(g, sigma);
-}
+/* IQ1's codes of an 8-value point: 8 * (grid value -1/0/1) + sigma per
+ * byte, entry i for sigma = +1 and 2048 + i for -1 (so the stored sigma
+ * bit is the index's twelfth); filled once with the tables. One load per
+ * point instead of the grid's, three doublings and the add of sigma. */
+static uint64_t iq1_code_grid[2 * 2048];
 
-/* IQ1_M: a shift sign per 8 values */
-AI __m256i sigma4(const int sigma[4]) {
-    return _mm256_set_epi64x((long long)((uint64_t)(uint8_t)sigma[3] * 0x0101010101010101u),
-                             (long long)((uint64_t)(uint8_t)sigma[2] * 0x0101010101010101u),
-                             (long long)((uint64_t)(uint8_t)sigma[1] * 0x0101010101010101u),
-                             (long long)((uint64_t)(uint8_t)sigma[0] * 0x0101010101010101u));
+/* The 32 points of an IQ1 super-block as indices into iq1_code_grid,
+ * eight at a time in vector lanes (cheaper than forming each in scalar
+ * code, as for IQ3_S): qs[k] | the point's 3 high bits << 8 | its sigma
+ * bit << 11, from `h`, a 32-bit word of qh broadcast to every lane, shifted
+ * right lane by lane by `at` (the high bits) and `sigma_at`. */
+AI void iq1_indices8(const uint8_t *qs, uint32_t h, __m256i at, __m256i sigma_at, uint32_t out[8]) {
+    const __m256i hv = _mm256_set1_epi32((int)h);
+    const __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(hv, at), _mm256_set1_epi32(7));
+    const __m256i sigma = _mm256_and_si256(_mm256_srlv_epi32(hv, sigma_at), _mm256_set1_epi32(1));
+    const __m256i lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)qs));
+    const __m256i idx = _mm256_or_si256(lo, _mm256_or_si256(_mm256_slli_epi32(hi, 8), _mm256_slli_epi32(sigma, 11)));
+    _mm256_storeu_si256((__m256i *)out, idx);
 }
 
 /* the scales of a group of 32: values 0-15 (lanes 0-3) and 16-31 (4-7) */
@@ -180,14 +182,19 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
         break;
     }
     case EI_TYPE_IQ1_S: {
+        /* group ib's qh: 3 high bits per point, then its scale, then sigma (bit 15) */
         const block_iq1_s *x = blk;
+        uint32_t idx[32];
+        for (int v = 0; v < 4; v++) { /* groups 2v and 2v + 1, whose two qh make one 32-bit word */
+            uint32_t h;
+            memcpy(&h, x->qh + 2 * v, 4);
+            iq1_indices8(x->qs + 8 * v, h, _mm256_setr_epi32(0, 3, 6, 9, 16, 19, 22, 25),
+                         _mm256_setr_epi32(15, 15, 15, 15, 31, 31, 31, 31), idx + 8 * v);
+        }
         for (int ib = 0; ib < QK_K / 32; ib++) {
-            const unsigned qh = x->qh[ib];
-            unsigned idx[4];
-            for (int l = 0; l < 4; l++) idx[l] = x->qs[4 * ib + l] | ((qh >> 3 * l) & 7) << 8;
-            const __m256i sigma = _mm256_set1_epi8(qh & 0x8000 ? -1 : 1);
-            const int sc = 2 * ((qh >> 12) & 7) + 1;
-            emit_codes(k, nr, ib, iq1_codes(idx, sigma), one_scale(sc), sc, sc);
+            const uint32_t *i4 = idx + 4 * ib;
+            const int sc = 2 * ((x->qh[ib] >> 12) & 7) + 1;
+            emit_codes(k, nr, ib, grid8x4(iq1_code_grid, i4[0], i4[1], i4[2], i4[3]), one_scale(sc), sc, sc);
         }
         break;
     }
@@ -195,16 +202,18 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
         const block_iq1_m *x = blk;
         uint16_t s4[4];
         memcpy(s4, x->scales, sizeof s4);
+        /* a point's 4 bits of qh: 3 high bits, then sigma (the low nibble for even points) */
+        uint32_t idx[32];
+        for (int v = 0; v < 4; v++) { /* groups 2v and 2v + 1: four bytes of qh */
+            uint32_t h;
+            memcpy(&h, x->qh + 4 * v, 4);
+            iq1_indices8(x->qs + 8 * v, h, _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28),
+                         _mm256_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31), idx + 8 * v);
+        }
         for (int ib = 0; ib < QK_K / 32; ib++) {
-            unsigned idx[4];
-            int sigma[4];
-            for (int l = 0; l < 4; l++) {
-                const unsigned qh = x->qh[2 * ib + l / 2] >> 4 * (l % 2);
-                idx[l] = x->qs[4 * ib + l] | (qh & 7) << 8;
-                sigma[l] = qh & 8 ? -1 : 1;
-            }
+            const uint32_t *i4 = idx + 4 * ib;
             const int lo = 2 * ((s4[ib / 2] >> 6 * (ib % 2)) & 7) + 1, hi = 2 * ((s4[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1;
-            emit_codes(k, nr, ib, iq1_codes(idx, sigma4(sigma)), group_scales(lo, hi), lo, hi);
+            emit_codes(k, nr, ib, grid8x4(iq1_code_grid, i4[0], i4[1], i4[2], i4[3]), group_scales(lo, hi), lo, hi);
         }
         break;
     }
@@ -341,6 +350,15 @@ void ei_vec_dot_fill_avx2_iq(ei_vec_dot_table *t) {
         for (int j = 0; j < 8; j++) m |= (uint64_t)(ei_iq_signs8(i) >> j & 1 ? 0xFF : 0x01) << 8 * j;
         sign_bytes[i] = m;
     }
+    for (int sigma = 0; sigma < 2; sigma++)
+        for (unsigned i = 0; i < 2048; i++) {
+            uint64_t m = 0;
+            for (int j = 0; j < 8; j++) {
+                const int8_t g = (int8_t)(ei_iq1s_grid[i] >> 8 * j);
+                m |= (uint64_t)(uint8_t)(int8_t)(8 * g + (sigma ? -1 : 1)) << 8 * j;
+            }
+            iq1_code_grid[2048 * sigma + i] = m;
+        }
     t->dot[EI_TYPE_IQ2_XXS] = dot_iq2_xxs;
     t->dot[EI_TYPE_IQ2_XS] = dot_iq2_xs;
     t->dot[EI_TYPE_IQ2_S] = dot_iq2_s;
