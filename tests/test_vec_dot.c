@@ -194,7 +194,8 @@ static void test_cpu_levels(void **state) {
 
 /* The activation row's values as the kernel sees them. */
 static void dequantize_act(ei_type act, const void *a, float *y, int64_t n) {
-    assert_int_equal(ei_dequantize(act, a, y, n), EI_OK); /* the blocks come first */
+    if (act == EI_TYPE_F16 || act == EI_TYPE_BF16) memcpy(y, a, sizeof(float) * (size_t)n); /* rounded, kept as f32 */
+    else assert_int_equal(ei_dequantize(act, a, y, n), EI_OK); /* the blocks come first */
 }
 
 /* Q4_1 / Q5_1 blocks add m times the activation block's sum, which ggml
@@ -457,6 +458,8 @@ static void compare_act_rows(ei_type act, const unsigned char *want, const unsig
         parts[np][0] = 0, parts[np++][1] = nb * bb;
         parts[np][0] = l.qs, parts[np++][1] = (size_t)n;
         parts[np][0] = l.ds, parts[np++][1] = 8 * nb;
+    } else if (act == EI_TYPE_F16 || act == EI_TYPE_BF16) { /* rounded values, kept as f32 */
+        parts[np][0] = 0, parts[np++][1] = (size_t)n * sizeof(float);
     } else {
         parts[np][0] = 0, parts[np++][1] = ei_type_row_bytes(act, n);
     }
@@ -544,7 +547,13 @@ static void test_act_rows_layout(void **state) {
         unsigned char *blocks = malloc(rb), *ref = malloc(rb);
         if (q8) ggml_x86_q8(x, blocks, n, act == EI_TYPE_Q8_1);
         else assert_int_equal(ei_quantize(act, x, blocks, n), EI_OK);
-        assert_memory_equal(row, blocks, rb);
+        if (act == EI_TYPE_F16 || act == EI_TYPE_BF16) { /* the type's values, kept as f32 */
+            float *v = malloc(sizeof(float) * (size_t)n);
+            assert_int_equal(ei_dequantize(act, blocks, v, n), EI_OK);
+            assert_memory_equal(row, v, sizeof(float) * (size_t)n);
+            free(v);
+        } else
+            assert_memory_equal(row, blocks, rb);
         if (q8) {
             ei_q8_layout l = ei_q8_layout_of(ei_type_block_bytes(act), n);
             float *deq = malloc(sizeof(float) * (size_t)n), *deq_ref = malloc(sizeof(float) * (size_t)n);
@@ -619,15 +628,18 @@ static void run_matmul(int threads, const ei_tensor *w, const float *x, int rows
 
 static void test_matmul(void **state) {
     (void)state;
-    /* IQ3_XXS, IQ1_M: through unpacked rows beyond one tile of activation rows */
-    const ei_type mtypes[] = {EI_TYPE_Q4_0, EI_TYPE_Q4_K,   EI_TYPE_Q6_K, EI_TYPE_Q4_1,
-                              EI_TYPE_F16,  EI_TYPE_F32,    EI_TYPE_IQ3_XXS, EI_TYPE_IQ1_M};
+    /* IQ3_XXS, IQ1_M: through unpacked rows beyond one tile of activation
+     * rows; the float types through the tile kernels (several weight rows
+     * per call, rows chunked), over a length with steps of 8 and a tail */
+    const ei_type mtypes[] = {EI_TYPE_Q4_0, EI_TYPE_Q4_K, EI_TYPE_Q6_K,    EI_TYPE_Q4_1, EI_TYPE_F16,
+                              EI_TYPE_BF16, EI_TYPE_F32,  EI_TYPE_IQ3_XXS, EI_TYPE_IQ1_M};
     const int row_counts[] = {1, 3, 4, 5, 64, 67};
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     uint64_t seed = 4242;
     for (size_t i = 0; i < sizeof mtypes / sizeof *mtypes; i++) {
         const ei_type wt = mtypes[i], act = ei_vec_dot_act_type(wt);
-        const int64_t n = 512, n_out = 37;
+        const bool is_float = wt == EI_TYPE_F16 || wt == EI_TYPE_BF16 || wt == EI_TYPE_F32;
+        const int64_t n = is_float ? 1012 : 512, n_out = 37;
         size_t wrb, stride;
         void *wd = make_weights(wt, n, (int)n_out, &seed, &wrb);
         ei_tensor w = {.name = "w", .type = wt, .ne = {n, n_out, 1, 1}, .data = wd};

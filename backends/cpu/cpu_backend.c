@@ -143,6 +143,7 @@ typedef struct matmul_job {
     ei_act_quantize_fn quantize;
     ei_unpack_row_fn unpack_row; /* or NULL */
     ei_vec_dot_fn dot_unpacked;
+    ei_vec_dot_tile_fn tile; /* several activation rows: weight rows x activation rows per call, or NULL */
 } matmul_job;
 
 static void quantize_task(void *ctx, int64_t r) {
@@ -160,6 +161,15 @@ static void matmul_task(void *ctx, int64_t task) {
         for (int64_t o = o0; o < o1; o += EI_VEC_DOT_MAX_ROWS) {
             const int nw = o1 - o < EI_VEC_DOT_MAX_ROWS ? (int)(o1 - o) : EI_VEC_DOT_MAX_ROWS;
             j->dot_rows(n, (const char *)j->w->data + (size_t)o * j->w_row_bytes, j->w_row_bytes, nw, j->a, j->y + o);
+        }
+        return;
+    }
+    if (j->tile && r1 - r0 > 1) { /* the float types: all the task's weight rows per tile of activation rows */
+        const char *w = (const char *)j->w->data + (size_t)o0 * j->w_row_bytes;
+        for (int r = r0; r < r1; r += EI_VEC_DOT_MAX_ROWS) {
+            const int nr = r1 - r < EI_VEC_DOT_MAX_ROWS ? r1 - r : EI_VEC_DOT_MAX_ROWS;
+            j->tile(n, w, j->w_row_bytes, (int)(o1 - o0), (const char *)j->a + (size_t)r * j->a_stride, j->a_stride,
+                    nr, j->y + (size_t)r * n_out + o0, (size_t)n_out);
         }
         return;
     }
@@ -361,6 +371,8 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     j.quantize = vt->quantize[act];
     j.unpack_row = vt->dot_unpacked ? vt->unpack_row[w->type] : NULL;
     j.dot_unpacked = vt->dot_unpacked;
+    _Static_assert(MATMUL_CHUNK <= EI_VEC_DOT_TILE_W, "a task's weight rows fit one tile call");
+    j.tile = rows > 1 ? vt->tile[w->type] : NULL;
     j.n_chunks = n_chunks;
     ei_pool_run(pool_of(be), rows, quantize_task, &j);
     const int64_t n_groups = (rows + MATMUL_GROUP - 1) / MATMUL_GROUP;

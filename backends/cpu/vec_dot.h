@@ -30,8 +30,10 @@
  * Padding is zero (ei_q8_clear_pad): the AVX-512 kernels read past an odd
  * last block (and give it no weight). Every level's quantizer writes
  * identical rows (tested), so any level's kernel can read any level's
- * rows. Rows of the other types are plain ggml blocks (Q8_K) or values
- * (F16, BF16, F32).
+ * rows. Rows of the other types are plain ggml blocks (Q8_K) or f32
+ * values: F16 and BF16 activations are rounded to f16 / bf16 (as ggml
+ * rounds them) but stored as f32, each value exact, so that a kernel
+ * converts only the weights.
  *
  * Results of a kernel depend only on its inputs: the same row against the
  * same activation gives the same bits whatever nr is (a tile of rows is
@@ -69,6 +71,15 @@ typedef void (*ei_act_quantize_fn)(const float *x, void *a, int64_t n);
  * that weight row alone. */
 typedef void (*ei_vec_dot_rows_fn)(int64_t n, const void *w, size_t w_stride, int nw, const void *a, float *s);
 
+/* y[c * y_stride + k] = dot(weight row w + k * w_stride bytes, activation
+ * row a + c * a_stride bytes) for k in [0, nw), c in [0, na), na in
+ * [1, EI_VEC_DOT_MAX_ROWS], nw at most EI_VEC_DOT_TILE_W: a block of a
+ * prompt's product (the float types: several weight rows against several
+ * activation rows, register-tiled). Each output has the bits dot gives. */
+#define EI_VEC_DOT_TILE_W 16
+typedef void (*ei_vec_dot_tile_fn)(int64_t n, const void *w, size_t w_stride, int nw, const void *a, size_t a_stride,
+                                   int na, float *y, size_t y_stride);
+
 /* Write weight row w (n values, a type ei_iq_unpackable) at u as integers
  * (the layout below), once for many activation rows: prompt batches of the
  * lattice and ternary types, whose grid lookups cost more than the
@@ -82,6 +93,7 @@ typedef struct ei_vec_dot_table {
     ei_act_quantize_fn quantize[EI_TYPE_COUNT];  /* by activation type */
     ei_unpack_row_fn unpack_row[EI_TYPE_COUNT];  /* by weight type; NULL: none */
     ei_vec_dot_fn dot_unpacked;                  /* an unpacked row against Q8_K rows: dot's bits */
+    ei_vec_dot_tile_fn tile[EI_TYPE_COUNT];      /* by weight type; NULL: dot tile by tile */
 } ei_vec_dot_table;
 
 

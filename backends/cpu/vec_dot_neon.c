@@ -274,16 +274,16 @@ AI void float_k(int kind, int64_t n, const void *w, const void *va, size_t as, c
             for (int h = 0; h < 2; h++) {
                 const float32x4_t x = load4f(kind, w, i + 8 * k + 4 * h);
                 for (int r = 0; r < nr; r++)
-                    acc[k][h][r] = vfmaq_f32(acc[k][h][r], x, load4f(kind, a[r], i + 8 * k + 4 * h));
+                    acc[k][h][r] = vfmaq_f32(acc[k][h][r], x, load4f(F_F32, a[r], i + 8 * k + 4 * h));
             }
     for (; i + 8 <= n; i += 8)
         for (int h = 0; h < 2; h++) {
             const float32x4_t x = load4f(kind, w, i + 4 * h);
-            for (int r = 0; r < nr; r++) acc[0][h][r] = vfmaq_f32(acc[0][h][r], x, load4f(kind, a[r], i + 4 * h));
+            for (int r = 0; r < nr; r++) acc[0][h][r] = vfmaq_f32(acc[0][h][r], x, load4f(F_F32, a[r], i + 4 * h));
         }
     for (int r = 0; r < nr; r++) {
         float t = 0;
-        for (int64_t j = i; j < n; j++) t += load1f(kind, w, j) * load1f(kind, a[r], j);
+        for (int64_t j = i; j < n; j++) t += load1f(kind, w, j) * load1f(F_F32, a[r], j); /* activations: f32 rows */
         float32x4_t v[2];
         for (int h = 0; h < 2; h++)
             v[h] = vaddq_f32(vaddq_f32(acc[0][h][r], acc[1][h][r]), vaddq_f32(acc[2][h][r], acc[3][h][r]));
@@ -400,17 +400,18 @@ static void quantize_q8_K(const float *x, void *a, int64_t n) {
     }
 }
 
+/* F16 / BF16 weights' activations: rounded to f16 / bf16, kept as f32 */
 static void quantize_f16(const float *x, void *a, int64_t n) {
-    uint16_t *y = a;
+    float *y = a;
     int64_t i = 0;
     /* fcvtn: round to nearest even, overflow to infinity, a NaN kept quiet
      * with its upper payload bits: ei_fp32_to_fp16's bits */
-    for (; i + 4 <= n; i += 4) vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
-    for (; i < n; i++) y[i] = ei_fp32_to_fp16(x[i]);
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vcvt_f32_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i < n; i++) y[i] = ei_fp16_to_fp32(ei_fp32_to_fp16(x[i]));
 }
 
 static void quantize_bf16(const float *x, void *a, int64_t n) {
-    uint16_t *y = a;
+    float *y = a;
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const uint32x4_t u = vreinterpretq_u32_f32(vld1q_f32(x + i));
@@ -418,9 +419,9 @@ static void quantize_bf16(const float *x, void *a, int64_t n) {
         const uint32x4_t r = vaddq_u32(u, vaddq_u32(vdupq_n_u32(0x7FFF), vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1))));
         const uint32x4_t nan = vcgtq_u32(vandq_u32(u, vdupq_n_u32(0x7FFFFFFF)), vdupq_n_u32(0x7F800000));
         const uint32x4_t v = vbslq_u32(nan, vorrq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(64)), vshrq_n_u32(r, 16));
-        vst1_u16(y + i, vmovn_u32(v));
+        vst1q_f32(y + i, vreinterpretq_f32_u32(vshlq_n_u32(v, 16)));
     }
-    for (; i < n; i++) y[i] = ei_fp32_to_bf16(x[i]);
+    for (; i < n; i++) y[i] = ei_bf16_to_fp32(ei_fp32_to_bf16(x[i]));
 }
 
 /* ---- the table ------------------------------------------------------------------------ */

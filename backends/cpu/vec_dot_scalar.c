@@ -38,8 +38,7 @@ ei_type ei_vec_dot_act_type(ei_type w) {
 size_t ei_vec_dot_act_row_bytes(ei_type act, int64_t n) {
     if (n <= 0 || n > ((int64_t)1 << 40)) return 0;
     switch (act) {
-    case EI_TYPE_F32: return ei_align64((size_t)n * 4);
-    case EI_TYPE_F16: case EI_TYPE_BF16: return ei_align64((size_t)n * 2);
+    case EI_TYPE_F32: case EI_TYPE_F16: case EI_TYPE_BF16: return ei_align64((size_t)n * 4); /* f32 values */
     case EI_TYPE_Q8_0: return n % QK8_0 ? 0 : ei_q8_layout_of(sizeof(block_q8_0), n).bytes;
     case EI_TYPE_Q8_1: return n % QK8_1 ? 0 : ei_q8_layout_of(sizeof(block_q8_1), n).bytes;
     case EI_TYPE_Q8_K: return n % QK_K ? 0 : ei_align64((size_t)(n / QK_K) * sizeof(block_q8_K));
@@ -66,8 +65,17 @@ void ei_q8_fill_aux(void *row, ei_type act, int64_t n) {
 }
 
 static void quantize_f32(const float *x, void *a, int64_t n) { memcpy(a, x, (size_t)n * sizeof(float)); }
-static void quantize_f16(const float *x, void *a, int64_t n) { ei_fp32_to_fp16_row(x, a, n); }
-static void quantize_bf16(const float *x, void *a, int64_t n) { ei_fp32_to_bf16_row(x, a, n); }
+/* F16 and BF16 weights' activations: rounded to f16 / bf16 as ggml rounds
+ * them, kept as f32 (each value exact), so the kernels convert only the
+ * weights */
+static void quantize_f16(const float *x, void *a, int64_t n) {
+    float *y = a;
+    for (int64_t i = 0; i < n; i++) y[i] = ei_fp16_to_fp32(ei_fp32_to_fp16(x[i]));
+}
+static void quantize_bf16(const float *x, void *a, int64_t n) {
+    float *y = a;
+    for (int64_t i = 0; i < n; i++) y[i] = ei_bf16_to_fp32(ei_fp32_to_bf16(x[i]));
+}
 static void quantize_q8_K(const float *x, void *a, int64_t n) { ei_type_traits_of(EI_TYPE_Q8_K)->quantize(x, a, n); }
 
 /* Q8_0 / Q8_1 as ggml's x86 code quantizes activations (quantize_row_q8_0
@@ -152,17 +160,18 @@ static inline void chain_add(float acc[8], float d, const int32_t lanes[8]) {
 
 #define FLOAT_DOT(name, T, conv)                                                                  \
     static float name(int64_t n, const void *vw, const void *va) {                                \
-        const T *w = vw, *a = va;                                                                 \
+        const T *w = vw;                                                                          \
+        const float *a = va; /* the activations as f32 (rounded to T by the quantizer) */         \
         float acc[4][8] = {{0}};                                                                  \
         int64_t i = 0;                                                                            \
         for (; i + 32 <= n; i += 32)                                                              \
             for (int k = 0; k < 4; k++)                                                           \
                 for (int l = 0; l < 8; l++)                                                       \
-                    acc[k][l] = fmaf(conv(w[i + 8 * k + l]), conv(a[i + 8 * k + l]), acc[k][l]);  \
+                    acc[k][l] = fmaf(conv(w[i + 8 * k + l]), a[i + 8 * k + l], acc[k][l]);  \
         for (; i + 8 <= n; i += 8)                                                                \
-            for (int l = 0; l < 8; l++) acc[0][l] = fmaf(conv(w[i + l]), conv(a[i + l]), acc[0][l]); \
+            for (int l = 0; l < 8; l++) acc[0][l] = fmaf(conv(w[i + l]), a[i + l], acc[0][l]); \
         float t = 0, v[8];                                                                        \
-        for (; i < n; i++) t += conv(w[i]) * conv(a[i]);                                          \
+        for (; i < n; i++) t += conv(w[i]) * a[i];                                          \
         for (int l = 0; l < 8; l++) v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);     \
         return hsum8(v) + t;                                                                      \
     }
