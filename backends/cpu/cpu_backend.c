@@ -355,9 +355,15 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     const ei_type act = ei_vec_dot_act_type(w->type);
     matmul_job j = {.w = w, .x = x, .y = y, .rows = rows, .w_row_bytes = ei_type_row_bytes(w->type, w->ne[0])};
+    /* Float weights' activation rows are f32 (vec_dot.h): a 512-row batch
+     * into an 8192-wide matrix would hold 16 MiB of them (the BF16 1.1B
+     * file's peak RSS went 14 MiB over llama.cpp's), so those batches go
+     * MATMUL_GROUP rows at a time; the others are quantized whole. */
+    const bool float_act = act == EI_TYPE_F32 || act == EI_TYPE_F16 || act == EI_TYPE_BF16;
+    const int slice = float_act && rows > MATMUL_GROUP ? MATMUL_GROUP : rows;
     if (act != EI_TYPE_COUNT && vt->dot[w->type] && vt->quantize[act]) {
         j.a_stride = ei_vec_dot_act_row_bytes(act, w->ne[0]);
-        if (j.a_stride && (size_t)rows <= SIZE_MAX / j.a_stride) j.a = aligned_alloc(64, j.a_stride * (size_t)rows);
+        if (j.a_stride && (size_t)slice <= SIZE_MAX / j.a_stride) j.a = aligned_alloc(64, j.a_stride * (size_t)slice);
     }
     if (!j.a) { /* no kernel for this type (or no memory): the reference path */
         ei_pool_run(pool_of(be), (w->ne[1] + MATMUL_CHUNK - 1) / MATMUL_CHUNK, reference_task, &j);
@@ -374,9 +380,14 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     _Static_assert(MATMUL_CHUNK <= EI_VEC_DOT_TILE_W, "a task's weight rows fit one tile call");
     j.tile = rows > 1 ? vt->tile[w->type] : NULL;
     j.n_chunks = n_chunks;
-    ei_pool_run(pool_of(be), rows, quantize_task, &j);
-    const int64_t n_groups = (rows + MATMUL_GROUP - 1) / MATMUL_GROUP;
-    ei_pool_run(pool_of(be), n_groups * n_chunks, matmul_task, &j);
+    for (int r0 = 0; r0 < rows; r0 += slice) { /* (one pass unless sliced above) */
+        j.rows = rows - r0 < slice ? rows - r0 : slice;
+        j.x = x + (size_t)r0 * (size_t)w->ne[0];
+        j.y = y + (size_t)r0 * (size_t)w->ne[1];
+        ei_pool_run(pool_of(be), j.rows, quantize_task, &j);
+        const int64_t n_groups = (j.rows + MATMUL_GROUP - 1) / MATMUL_GROUP;
+        ei_pool_run(pool_of(be), n_groups * n_chunks, matmul_task, &j);
+    }
     free(j.a);
 }
 
