@@ -20,19 +20,42 @@
 
 enum {
     Q80_UNITS = 32,
-    Q40_UNITS = 32,
-    Q41_M = 32, Q41_UNITS = 64,
-    Q50_UNITS = 32, Q50_HI = 32 + 256,
-    Q51_M = 32, Q51_UNITS = 64, Q51_HI = 64 + 256, /* Q5_1: Q4_1's fields, then Q5_0's fifth bits */
+    B32_M = 32, /* Q4_1's and Q5_1's m[16] (the other blocks of 32: units_at) */
     Q4K_DMIN = 32, Q4K_SC = 64, Q4K_M = 192, Q4K_UNITS = 320,
     Q5K_HI = Q4K_UNITS + 2048, /* Q5_K: Q4_K's fields, then the fifth bits */
     Q6K_SC = 32, Q6K_LO = 288, Q6K_HI = 288 + 2048,
     Q2K_DMIN = 32, Q2K_SCM = 64, Q2K_CODES = 320,
     Q3K_SC = 32, Q3K_LO = 288, Q3K_HI = 288 + 1024,
-    NL_UNITS = 32,    /* IQ4_NL: d[16], then Q4_0's units */
-    MXFP4_UNITS = 16, /* MXFP4: e[16], then Q4_0's units */
     XS_SC = 32, XS_UNITS = 32 + 128,
 };
+
+/* The blocks of 32 in nibble units (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
+ * MXFP4): d[16] (MXFP4: e[16]), Q4_1's and Q5_1's m[16], then the four
+ * units of the codes' low 4 bits; Q5_0's and Q5_1's unit of fifth bits
+ * follows them. */
+static size_t units_at(ei_type t) {
+    return t == EI_TYPE_MXFP4 ? 16 : t == EI_TYPE_Q4_1 || t == EI_TYPE_Q5_1 ? B32_M + 32 : 32;
+}
+static bool has_fifth_bits(ei_type t) { return t == EI_TYPE_Q5_0 || t == EI_TYPE_Q5_1; }
+
+/* The fields of a file block of those types (NULL where the type has none). */
+typedef struct {
+    uint16_t *d, *m;
+    uint8_t *e, *qh, *qs;
+} b32_fields;
+
+static b32_fields b32_fields_of(ei_type t, void *x) {
+    b32_fields f = {0};
+    switch (t) {
+    case EI_TYPE_Q4_0: { block_q4_0 *b = x; f.d = &b->d, f.qs = b->qs; break; }
+    case EI_TYPE_Q4_1: { block_q4_1 *b = x; f.d = &b->d, f.m = &b->m, f.qs = b->qs; break; }
+    case EI_TYPE_Q5_0: { block_q5_0 *b = x; f.d = &b->d, f.qh = b->qh, f.qs = b->qs; break; }
+    case EI_TYPE_Q5_1: { block_q5_1 *b = x; f.d = &b->d, f.m = &b->m, f.qh = b->qh, f.qs = b->qs; break; }
+    case EI_TYPE_IQ4_NL: { block_iq4_nl *b = x; f.d = &b->d, f.qs = b->qs; break; }
+    default: { block_mxfp4 *b = x; f.e = &b->e, f.qs = b->qs; break; }
+    }
+    return f;
+}
 
 bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
 
@@ -41,17 +64,13 @@ static int64_t block_values(ei_type t) { return ei_pack_act_type(t) == EI_TYPE_Q
 size_t ei_pack_block_bytes(ei_type t) {
     switch (t) {
     case EI_TYPE_Q8_0: return 32 + 8 * 64;
-    case EI_TYPE_Q4_0: return 32 + 4 * 64;
-    case EI_TYPE_Q4_1: return 64 + 4 * 64;
-    case EI_TYPE_Q5_0: return Q50_HI + 64;
-    case EI_TYPE_Q5_1: return Q51_HI + 64;
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4:
+        return units_at(t) + 4 * 64 + (has_fifth_bits(t) ? 64 : 0);
     case EI_TYPE_Q4_K: return Q4K_UNITS + 32 * 64;
     case EI_TYPE_Q5_K: return Q5K_HI + 8 * 64;
     case EI_TYPE_Q6_K: return Q6K_HI + 16 * 64;
     case EI_TYPE_Q2_K: return Q2K_CODES + 16 * 64;
     case EI_TYPE_Q3_K: return Q3K_HI + 8 * 64;
-    case EI_TYPE_IQ4_NL: return NL_UNITS + 4 * 64;
-    case EI_TYPE_MXFP4: return MXFP4_UNITS + 4 * 64;
     case EI_TYPE_IQ4_XS: return XS_UNITS + 32 * 64;
     default: return 0;
     }
@@ -158,38 +177,21 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         }
         break;
     }
-    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: {
-        const uint8_t *qs = t == EI_TYPE_Q4_0 ? ((const block_q4_0 *)x)->qs
-                          : t == EI_TYPE_Q4_1 ? ((const block_q4_1 *)x)->qs
-                          : t == EI_TYPE_Q5_1 ? ((const block_q5_1 *)x)->qs : ((const block_q5_0 *)x)->qs;
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4: {
+        const b32_fields f = b32_fields_of(t, (void *)x); /* (read only here) */
         for (int k = 0; k < 16; k++) {
-            c[k] = qs[k] & 15;
-            c[k + 16] = qs[k] >> 4;
+            c[k] = f.qs[k] & 15;
+            c[k + 16] = f.qs[k] >> 4;
         }
-        if (t == EI_TYPE_Q4_1) {
-            put_f16(blk, 0, r, ((const block_q4_1 *)x)->d);
-            put_f16(blk, Q41_M, r, ((const block_q4_1 *)x)->m);
-            put_units(blk + Q41_UNITS, r, c, 32);
-        } else if (t == EI_TYPE_Q4_0) {
-            put_f16(blk, 0, r, ((const block_q4_0 *)x)->d);
-            put_units(blk + Q40_UNITS, r, c, 32);
-        } else if (t == EI_TYPE_Q5_1) {
-            const block_q5_1 *b = x;
-            put_f16(blk, 0, r, b->d);
-            put_f16(blk, Q51_M, r, b->m);
-            put_units(blk + Q51_UNITS, r, c, 32);
+        if (f.e) blk[r] = *f.e;
+        else put_f16(blk, 0, r, *f.d);
+        if (f.m) put_f16(blk, B32_M, r, *f.m);
+        put_units(blk + units_at(t), r, c, 32);
+        if (f.qh) {
             uint32_t qh;
-            memcpy(&qh, b->qh, 4);
+            memcpy(&qh, f.qh, 4);
             for (int k = 0; k < 32; k++) c[k] = (uint8_t)((qh >> k) & 1); /* value k's fifth bit */
-            put_bits(blk + Q51_HI, r, c, 32, 0);
-        } else {
-            const block_q5_0 *b = x;
-            put_f16(blk, 0, r, b->d);
-            put_units(blk + Q50_UNITS, r, c, 32);
-            uint32_t qh;
-            memcpy(&qh, b->qh, 4);
-            for (int k = 0; k < 32; k++) c[k] = (uint8_t)((qh >> k) & 1); /* value k's fifth bit */
-            put_bits(blk + Q50_HI, r, c, 32, 0);
+            put_bits(blk + units_at(t) + 256, r, c, 32, 0);
         }
         break;
     }
@@ -251,21 +253,6 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
         put_bits(blk + Q3K_HI, r, c, 256, 2);
         break;
     }
-    case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4: {
-        const uint8_t *qs = t == EI_TYPE_IQ4_NL ? ((const block_iq4_nl *)x)->qs : ((const block_mxfp4 *)x)->qs;
-        for (int k = 0; k < 16; k++) {
-            c[k] = qs[k] & 15;
-            c[k + 16] = qs[k] >> 4;
-        }
-        if (t == EI_TYPE_IQ4_NL) {
-            put_f16(blk, 0, r, ((const block_iq4_nl *)x)->d);
-            put_units(blk + NL_UNITS, r, c, 32);
-        } else {
-            blk[r] = ((const block_mxfp4 *)x)->e;
-            put_units(blk + MXFP4_UNITS, r, c, 32);
-        }
-        break;
-    }
     case EI_TYPE_IQ4_XS: {
         const block_iq4_xs *b = x;
         put_f16(blk, 0, r, b->d);
@@ -320,32 +307,17 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
         for (int k = 0; k < 32; k++) b->qs[k] = (int8_t)(blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4] - 128);
         break;
     }
-    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: {
-        const size_t units = t == EI_TYPE_Q4_1 ? Q41_UNITS : t == EI_TYPE_Q4_0 ? Q40_UNITS
-                           : t == EI_TYPE_Q5_1 ? Q51_UNITS : Q50_UNITS;
-        uint8_t *qs = t == EI_TYPE_Q4_0 ? ((block_q4_0 *)x)->qs
-                    : t == EI_TYPE_Q4_1 ? ((block_q4_1 *)x)->qs
-                    : t == EI_TYPE_Q5_1 ? ((block_q5_1 *)x)->qs : ((block_q5_0 *)x)->qs;
-        for (int k = 0; k < 16; k++)
-            qs[k] = (uint8_t)(get_nibble(blk + units, r, k) | get_nibble(blk + units, r, k + 16) << 4);
-        if (t == EI_TYPE_Q4_1) {
-            memcpy(&((block_q4_1 *)x)->d, blk + 2 * r, 2);
-            memcpy(&((block_q4_1 *)x)->m, blk + Q41_M + 2 * r, 2);
-        } else if (t == EI_TYPE_Q4_0) {
-            memcpy(&((block_q4_0 *)x)->d, blk + 2 * r, 2);
-        } else if (t == EI_TYPE_Q5_1) {
-            block_q5_1 *b = x;
-            memcpy(&b->d, blk + 2 * r, 2);
-            memcpy(&b->m, blk + Q51_M + 2 * r, 2);
+    case EI_TYPE_Q4_0: case EI_TYPE_Q4_1: case EI_TYPE_Q5_0: case EI_TYPE_Q5_1: case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4: {
+        const b32_fields f = b32_fields_of(t, x);
+        const uint8_t *units = blk + units_at(t);
+        for (int k = 0; k < 16; k++) f.qs[k] = (uint8_t)(get_nibble(units, r, k) | get_nibble(units, r, k + 16) << 4);
+        if (f.e) *f.e = blk[r];
+        else memcpy(f.d, blk + 2 * r, 2);
+        if (f.m) memcpy(f.m, blk + B32_M + 2 * r, 2);
+        if (f.qh) {
             uint32_t qh = 0;
-            for (int k = 0; k < 32; k++) qh |= (uint32_t)get_bit(blk + Q51_HI, r, k) << k;
-            memcpy(b->qh, &qh, 4);
-        } else {
-            block_q5_0 *b = x;
-            memcpy(&b->d, blk + 2 * r, 2);
-            uint32_t qh = 0;
-            for (int k = 0; k < 32; k++) qh |= (uint32_t)get_bit(blk + Q50_HI, r, k) << k;
-            memcpy(b->qh, &qh, 4);
+            for (int k = 0; k < 32; k++) qh |= (uint32_t)get_bit(units + 256, r, k) << k;
+            memcpy(f.qh, &qh, 4);
         }
         break;
     }
@@ -405,15 +377,6 @@ static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
             b->qs[32 * (k / 128) + k % 32] |= (uint8_t)((code & 3) << (2 * (k % 128 / 32)));
             b->hmask[k % 32] |= (uint8_t)((code >> 2) << (4 * (k / 128) + k % 128 / 32));
         }
-        break;
-    }
-    case EI_TYPE_IQ4_NL: case EI_TYPE_MXFP4: {
-        const size_t units = t == EI_TYPE_IQ4_NL ? NL_UNITS : MXFP4_UNITS;
-        uint8_t *qs = t == EI_TYPE_IQ4_NL ? ((block_iq4_nl *)x)->qs : ((block_mxfp4 *)x)->qs;
-        for (int k = 0; k < 16; k++)
-            qs[k] = (uint8_t)(get_nibble(blk + units, r, k) | get_nibble(blk + units, r, k + 16) << 4);
-        if (t == EI_TYPE_IQ4_NL) memcpy(&((block_iq4_nl *)x)->d, blk + 2 * r, 2);
-        else ((block_mxfp4 *)x)->e = blk[r];
         break;
     }
     case EI_TYPE_IQ4_XS: {
@@ -501,7 +464,6 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
     const ei_type act = ei_pack_act_type(t);
     const ei_q8_layout l = ei_q8_layout_of(act == EI_TYPE_Q8_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
-    _Static_assert((int)Q41_M == (int)Q51_M, "Q4_1 and Q5_1 keep m at the same offset");
     const int off = t == EI_TYPE_Q8_0 ? 128 : t == EI_TYPE_Q4_0 ? 8 : t == EI_TYPE_Q5_0 ? 16 : 0;
     for (int c = 0; c < nc; c++) {
         const char *row = (const char *)a + (size_t)c * a_stride;
@@ -516,19 +478,19 @@ static void kernel_q8_0_family(ei_type t, int64_t n, const void *group, const vo
                 for (int k = 0; k < 32; k++) {
                     int code;
                     if (t == EI_TYPE_Q8_0) code = blk[Q80_UNITS + 64 * (k / 4) + 4 * r + k % 4];
-                    else if (t == EI_TYPE_Q5_0)
-                        code = get_nibble(blk + Q50_UNITS, r, k) | get_bit(blk + Q50_HI, r, k) << 4;
-                    else if (t == EI_TYPE_Q5_1)
-                        code = get_nibble(blk + Q51_UNITS, r, k) | get_bit(blk + Q51_HI, r, k) << 4;
-                    else if (t == EI_TYPE_IQ4_NL) code = ei_kvalues_iq4nl[get_nibble(blk + NL_UNITS, r, k)];
-                    else if (t == EI_TYPE_MXFP4) code = ei_kvalues_mxfp4[get_nibble(blk + MXFP4_UNITS, r, k)];
-                    else code = get_nibble(blk + (t == EI_TYPE_Q4_1 ? Q41_UNITS : Q40_UNITS), r, k);
+                    else {
+                        const uint8_t *units = blk + units_at(t);
+                        code = get_nibble(units, r, k);
+                        if (has_fifth_bits(t)) code |= get_bit(units + 256, r, k) << 4;
+                        if (t == EI_TYPE_IQ4_NL) code = ei_kvalues_iq4nl[code];
+                        if (t == EI_TYPE_MXFP4) code = ei_kvalues_mxfp4[code];
+                    }
                     isum += code * qs[32 * b + k];
                 }
                 isum -= off * sum[b];
                 const float dw = t == EI_TYPE_MXFP4 ? ei_e8m0_half(blk[r]) : get_f16(blk, 0, r);
                 s = fmaf(dw * ds[2 * b], (float)isum, s);
-                if (t == EI_TYPE_Q4_1 || t == EI_TYPE_Q5_1) s = fmaf(get_f16(blk, Q41_M, r), ds[2 * b + 1], s);
+                if (t == EI_TYPE_Q4_1 || t == EI_TYPE_Q5_1) s = fmaf(get_f16(blk, B32_M, r), ds[2 * b + 1], s);
             }
             y[(size_t)c * y_stride + r] = s;
         }
