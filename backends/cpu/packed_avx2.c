@@ -323,8 +323,8 @@ AI __m256 e8m0_half8(const uint8_t *p) {
  * plus 12, as unsigned codes, summed four units at a time in 16 bits
  * (4 * 2 * 24 * 128 < 32768), and the 12 taken off through the block's
  * activation sum, as Q4_0's 8. */
-AI void group_nl(ei_type T, int64_t n, const uint8_t *group, const int H0, const int NH, const char *a, size_t as,
-                 const int NC, float *y, size_t ys) {
+AI void group_nl(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
+                 size_t ys) {
     const bool mx = T == EI_TYPE_MXFP4;
     const size_t bb = ei_pack_block_bytes(T), units = mx ? 16 : 32;
     const int64_t nb = n / 32;
@@ -334,28 +334,28 @@ AI void group_nl(ei_type T, int64_t n, const uint8_t *group, const int H0, const
                                                  15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0)
                               : iq4nl_levels();
     __m256 acc[2][MAX_NC];
-    for (int h = 0; h < NH; h++)
+    for (int h = 0; h < 2; h++)
         for (int c = 0; c < NC; c++) acc[h][c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
-        prefetch_block(blk, bb, H0);
+        prefetch_block(blk, bb, 0);
         __m256i isum[2][MAX_NC], x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-        for (int h = 0; h < NH; h++)
+        for (int h = 0; h < 2; h++)
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int g0 = 0; g0 < 8; g0 += 4) {
             __m256i s16[2][MAX_NC];
-            for (int h = 0; h < NH; h++)
+            for (int h = 0; h < 2; h++)
                 for (int c = 0; c < NC; c++) s16[h][c] = _mm256_setzero_si256();
             for (int g = g0; g < g0 + 4; g++) {
                 __m256i w[2], aw[2];
-                for (int h = 0; h < NH; h++) {
-                    if (!(g & 1)) x[h] = load(blk + units + 64 * (g >> 1) + 32 * (H0 + h));
+                for (int h = 0; h < 2; h++) {
+                    if (!(g & 1)) x[h] = load(blk + units + 64 * (g >> 1) + 32 * h);
                     w[h] = _mm256_shuffle_epi8(levels, g & 1 ? hi4(x[h]) : lo4(x[h]));
                     aw[h] = _mm256_abs_epi8(w[h]);
                 }
                 for (int c = 0; c < NC; c++) {
                     const __m256i av = bcast32((const int8_t *)(a + (size_t)c * as + l.qs) + 32 * b + 4 * g);
-                    for (int h = 0; h < NH; h++) {
+                    for (int h = 0; h < 2; h++) {
                         if (mx) s16[h][c] = _mm256_add_epi16(s16[h][c], _mm256_maddubs_epi16(w[h], av));
                         else {
                             const __m256i p = _mm256_maddubs_epi16(aw[h], _mm256_sign_epi8(av, w[h]));
@@ -365,11 +365,11 @@ AI void group_nl(ei_type T, int64_t n, const uint8_t *group, const int H0, const
                 }
             }
             if (mx)
-                for (int h = 0; h < NH; h++)
+                for (int h = 0; h < 2; h++)
                     for (int c = 0; c < NC; c++) isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_madd_epi16(s16[h][c], ones16()));
         }
-        for (int h = 0; h < NH; h++) {
-            const __m256 dw = mx ? e8m0_half8(blk + 8 * (H0 + h)) : f16x8(blk + 16 * (H0 + h));
+        for (int h = 0; h < 2; h++) {
+            const __m256 dw = mx ? e8m0_half8(blk + 8 * h) : f16x8(blk + 16 * h);
             for (int c = 0; c < NC; c++) {
                 const char *row = a + (size_t)c * as;
                 __m256i is = isum[h][c];
@@ -379,8 +379,8 @@ AI void group_nl(ei_type T, int64_t n, const uint8_t *group, const int H0, const
             }
         }
     }
-    for (int h = 0; h < NH; h++)
-        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * (H0 + h), acc[h][c]);
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < NC; c++) _mm256_storeu_ps(y + (size_t)c * ys + 8 * h, acc[h][c]);
 }
 
 /* IQ4_XS against Q8_K: halves H0 .. H0 + NH - 1 (both: NH = 2, H0 = 0).
@@ -691,8 +691,8 @@ AI void group_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, co
     else HALVES(group_k16(EI_TYPE_Q2_K, n, g, h, 1, a, as, NC, y, ys))
 #define CALL_Q3K(NC) group_k16(EI_TYPE_Q3_K, n, g, 0, 2, a, as, NC, y, ys)
 #define CALL_Q6K(NC) group_q6_K(n, g, a, as, NC, y, ys)
-#define CALL_NL(NC) group_nl(EI_TYPE_IQ4_NL, n, g, 0, 2, a, as, NC, y, ys)
-#define CALL_MX(NC) group_nl(EI_TYPE_MXFP4, n, g, 0, 2, a, as, NC, y, ys)
+#define CALL_NL(NC) group_nl(EI_TYPE_IQ4_NL, n, g, a, as, NC, y, ys)
+#define CALL_MX(NC) group_nl(EI_TYPE_MXFP4, n, g, a, as, NC, y, ys)
 #define CALL_XS(NC)                                                                                            \
     if (NC < 3) group_xs(n, g, 0, 2, a, as, NC, y, ys);                                                 \
     else HALVES(group_xs(n, g, h, 1, a, as, NC, y, ys))

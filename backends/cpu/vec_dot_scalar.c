@@ -167,11 +167,11 @@ static inline void chain_add(float acc[8], float d, const int32_t lanes[8]) {
         for (; i + 32 <= n; i += 32)                                                              \
             for (int k = 0; k < 4; k++)                                                           \
                 for (int l = 0; l < 8; l++)                                                       \
-                    acc[k][l] = fmaf(conv(w[i + 8 * k + l]), a[i + 8 * k + l], acc[k][l]);  \
+                    acc[k][l] = fmaf(conv(w[i + 8 * k + l]), a[i + 8 * k + l], acc[k][l]);        \
         for (; i + 8 <= n; i += 8)                                                                \
-            for (int l = 0; l < 8; l++) acc[0][l] = fmaf(conv(w[i + l]), a[i + l], acc[0][l]); \
+            for (int l = 0; l < 8; l++) acc[0][l] = fmaf(conv(w[i + l]), a[i + l], acc[0][l]);    \
         float t = 0, v[8];                                                                        \
-        for (; i < n; i++) t += conv(w[i]) * a[i];                                          \
+        for (; i < n; i++) t += conv(w[i]) * a[i];                                                \
         for (int l = 0; l < 8; l++) v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);     \
         return hsum8(v) + t;                                                                      \
     }
