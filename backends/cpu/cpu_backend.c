@@ -56,8 +56,6 @@ static ei_status cpu_copy(ei_backend *be, void *dst, const void *src, size_t n) 
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static float round_f16(float x) { return ei_fp16_to_fp32(ei_fp32_to_fp16(x)); }
-
 static void dequantize_row(ei_type type, const void *src, float *dst, int64_t n) {
     ei_type_traits_of(type)->dequantize(src, dst, n);
 }
@@ -456,14 +454,14 @@ static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
 static void gelu_table_init(void) {
     for (uint32_t h = 0; h < (1u << 16); h++) {
         const float x = ei_fp16_to_fp32((uint16_t)h);
-        gelu_table[h] = round_f16(gelu_tanh(x));
+        gelu_table[h] = ei_round_f16(gelu_tanh(x));
     }
 }
 
 static float gelu_like_ggml(float x) {
     if (x <= -10.0f) return 0.0f;
     if (x >= 10.0f) return x;
-    if (x != x) return round_f16(gelu_tanh(round_f16(x))); /* NaN: as computed */
+    if (x != x) return ei_round_f16(gelu_tanh(ei_round_f16(x))); /* NaN: as computed */
     return gelu_table[ei_fp32_to_fp16(x)];
 }
 
@@ -658,7 +656,7 @@ static void attn_gen_heads(const float *q, int pos, const ei_kv_layer *kv, int n
     if (!buf) return; /* cannot happen in practice */
     float *sc = buf, *qr = sc + (size_t)nq * n;
     uint16_t *h16 = (uint16_t *)(qr + (size_t)nq * hd);
-    for (int i = 0; i < nq * hd; i++) qr[i] = round_f16(q[i]);
+    for (int i = 0; i < nq * hd; i++) qr[i] = ei_round_f16(q[i]);
     const size_t rb = kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
     ei_scores_f16(qr, nq, (const char *)kv->k + (size_t)f * rb + off, rb, n, hd, sc, n);
     for (int m = 0; m < nq; m++) {
@@ -719,7 +717,7 @@ static void attn_task(void *ctx, int64_t task) {
         for (int k = 0; k < nh; k++) {
             const float *q = j->q + ((size_t)r * p->n_head + h0 + k) * hd;
             float *qr = qs + (size_t)((r - r0) * nh + k) * hd;
-            for (int i = 0; i < hd; i++) qr[i] = f16 ? round_f16(q[i]) : q[i];
+            for (int i = 0; i < hd; i++) qr[i] = f16 ? ei_round_f16(q[i]) : q[i];
         }
     for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* scores */
         const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;

@@ -729,7 +729,7 @@ TGT static void quantize_f16(const float *x, void *a, int64_t n) { /* rounded to
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
-    for (; i < n; i++) y[i] = ei_fp16_to_fp32(ei_fp32_to_fp16(x[i]));
+    for (; i < n; i++) y[i] = ei_round_f16(x[i]);
 }
 
 /* ---- the table ------------------------------------------------------------------------ */

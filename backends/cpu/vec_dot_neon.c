@@ -407,7 +407,7 @@ static void quantize_f16(const float *x, void *a, int64_t n) {
     /* fcvtn: round to nearest even, overflow to infinity, a NaN kept quiet
      * with its upper payload bits: ei_fp32_to_fp16's bits */
     for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vcvt_f32_f16(vcvt_f16_f32(vld1q_f32(x + i))));
-    for (; i < n; i++) y[i] = ei_fp16_to_fp32(ei_fp32_to_fp16(x[i]));
+    for (; i < n; i++) y[i] = ei_round_f16(x[i]);
 }
 
 static void quantize_bf16(const float *x, void *a, int64_t n) {
@@ -421,7 +421,7 @@ static void quantize_bf16(const float *x, void *a, int64_t n) {
         const uint32x4_t v = vbslq_u32(nan, vorrq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(64)), vshrq_n_u32(r, 16));
         vst1q_f32(y + i, vreinterpretq_f32_u32(vshlq_n_u32(v, 16)));
     }
-    for (; i < n; i++) y[i] = ei_bf16_to_fp32(ei_fp32_to_bf16(x[i]));
+    for (; i < n; i++) y[i] = ei_round_bf16(x[i]);
 }
 
 /* ---- the table ------------------------------------------------------------------------ */

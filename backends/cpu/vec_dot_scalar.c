@@ -70,11 +70,11 @@ static void quantize_f32(const float *x, void *a, int64_t n) { memcpy(a, x, (siz
  * weights */
 static void quantize_f16(const float *x, void *a, int64_t n) {
     float *y = a;
-    for (int64_t i = 0; i < n; i++) y[i] = ei_fp16_to_fp32(ei_fp32_to_fp16(x[i]));
+    for (int64_t i = 0; i < n; i++) y[i] = ei_round_f16(x[i]);
 }
 static void quantize_bf16(const float *x, void *a, int64_t n) {
     float *y = a;
-    for (int64_t i = 0; i < n; i++) y[i] = ei_bf16_to_fp32(ei_fp32_to_bf16(x[i]));
+    for (int64_t i = 0; i < n; i++) y[i] = ei_round_bf16(x[i]);
 }
 static void quantize_q8_K(const float *x, void *a, int64_t n) { ei_type_traits_of(EI_TYPE_Q8_K)->quantize(x, a, n); }
 

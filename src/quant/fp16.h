@@ -71,6 +71,10 @@ static inline uint16_t ei_fp32_to_bf16(float f) {
     return (uint16_t)((x + (0x7FFF + ((x >> 16) & 1))) >> 16);
 }
 
+/* f rounded to the nearest f16 / bf16 value, as f32 (exact) */
+static inline float ei_round_f16(float f) { return ei_fp16_to_fp32(ei_fp32_to_fp16(f)); }
+static inline float ei_round_bf16(float f) { return ei_bf16_to_fp32(ei_fp32_to_bf16(f)); }
+
 /* Whole rows, n elements each way (fp16.c). */
 void ei_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
 void ei_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
