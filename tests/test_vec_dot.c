@@ -193,8 +193,11 @@ static void test_cpu_levels(void **state) {
 /* ---- scalar kernels against the dequantized data ------------------------- */
 
 /* The activation row's values as the kernel sees them. */
+/* F16 and BF16 activation rows hold their rounded values as f32 (vec_dot.h) */
+static bool rounded_f32_act(ei_type act) { return act == EI_TYPE_F16 || act == EI_TYPE_BF16; }
+
 static void dequantize_act(ei_type act, const void *a, float *y, int64_t n) {
-    if (act == EI_TYPE_F16 || act == EI_TYPE_BF16) memcpy(y, a, sizeof(float) * (size_t)n); /* rounded, kept as f32 */
+    if (rounded_f32_act(act)) memcpy(y, a, sizeof(float) * (size_t)n);
     else assert_int_equal(ei_dequantize(act, a, y, n), EI_OK); /* the blocks come first */
 }
 
@@ -458,7 +461,7 @@ static void compare_act_rows(ei_type act, const unsigned char *want, const unsig
         parts[np][0] = 0, parts[np++][1] = nb * bb;
         parts[np][0] = l.qs, parts[np++][1] = (size_t)n;
         parts[np][0] = l.ds, parts[np++][1] = 8 * nb;
-    } else if (act == EI_TYPE_F16 || act == EI_TYPE_BF16) { /* rounded values, kept as f32 */
+    } else if (rounded_f32_act(act)) {
         parts[np][0] = 0, parts[np++][1] = (size_t)n * sizeof(float);
     } else {
         parts[np][0] = 0, parts[np++][1] = ei_type_row_bytes(act, n);
@@ -547,7 +550,7 @@ static void test_act_rows_layout(void **state) {
         unsigned char *blocks = malloc(rb), *ref = malloc(rb);
         if (q8) ggml_x86_q8(x, blocks, n, act == EI_TYPE_Q8_1);
         else assert_int_equal(ei_quantize(act, x, blocks, n), EI_OK);
-        if (act == EI_TYPE_F16 || act == EI_TYPE_BF16) { /* the type's values, kept as f32 */
+        if (rounded_f32_act(act)) { /* the type's values */
             float *v = malloc(sizeof(float) * (size_t)n);
             assert_int_equal(ei_dequantize(act, blocks, v, n), EI_OK);
             assert_memory_equal(row, v, sizeof(float) * (size_t)n);
