@@ -480,9 +480,13 @@ TILED(dot_q2_K)
 TILED(dot_iq4_xs)
 
 /* ---- float types -------------------------------------------------------------------
- * Four accumulators of 8 over steps of 32, then steps of 8, then a scalar
- * tail; the tail is added last. The activations are f32 rows (F16 and
- * BF16 weights' rounded to f16 / bf16 by their quantizer). */
+ * The canonical order (vec_dot_scalar.c): one accumulator of 8 lanes per
+ * output over steps of 8, then the rest one by one, added last. The
+ * activations are f32 rows (F16 and BF16 weights' rounded to f16 / bf16 by
+ * their quantizer). Every kernel is float_steps over a block of NW weight
+ * rows x NA activation rows, one accumulator per output: dot (1 x nr),
+ * dot_rows (nw x 1: generation, nw chains hide the FMA latency) and the
+ * prompt tile (3 x 4, chunk by chunk). */
 
 enum { F_F32, F_F16, F_BF16 };
 
@@ -499,59 +503,14 @@ AI float load1f(int kind, const void *p, int64_t i) {
     return kind == F_F16 ? ei_fp16_to_fp32(h) : ei_bf16_to_fp32(h);
 }
 
-/* An output's end: the steps of 8 past the last whole 32 (into sum 0),
- * the scalar tail (added last), the four sums folded. */
-AI float float_end(int kind, int64_t n, const void *w, const float *a, __m256 p0, __m256 p1, __m256 p2, __m256 p3) {
-    int64_t i = n / 32 * 32;
-    for (; i + 8 <= n; i += 8) p0 = _mm256_fmadd_ps(load8f(kind, w, i), _mm256_loadu_ps(a + i), p0);
-    float t = 0;
-    for (; i < n; i++) t += load1f(kind, w, i) * a[i];
-    return hsum_ps(_mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3))) + t;
-}
-
-AI void float_k(int kind, int64_t n, const void *w, const void *va, size_t as, const int nr, float *s) {
-    const float *a[MAXR]; /* activations as f32 for every weight kind (vec_dot.h) */
-    __m256 acc[4][MAXR];
-    for (int r = 0; r < nr; r++) {
-        a[r] = (const float *)((const char *)va + (size_t)r * as);
-        for (int k = 0; k < 4; k++) acc[k][r] = _mm256_setzero_ps();
-    }
-    for (int64_t i = 0; i + 32 <= n; i += 32)
-        for (int k = 0; k < 4; k++) {
-            const __m256 x = load8f(kind, w, i + 8 * k);
-            for (int r = 0; r < nr; r++) acc[k][r] = _mm256_fmadd_ps(x, _mm256_loadu_ps(a[r] + i + 8 * k), acc[k][r]);
-        }
-    for (int r = 0; r < nr; r++) s[r] = float_end(kind, n, w, a[r], acc[0][r], acc[1][r], acc[2][r], acc[3][r]);
-}
-
-/* ---- float tiles (prompts) ---------------------------------------------------------------
- * float_k's sums, computed in another order with the same result: sum k of
- * an output (elements 32m + 8k .. + 7, m in order) does not depend on the
- * other three, so they are run one after another over a chunk of the row
- * (FT_CHUNK values) and kept between chunks in memory. A pass then holds
- * FT_W x NA accumulators, one per output, and each weight register (8
- * values converted once) serves NA activation rows (float_k with four rows
- * holds 16 accumulators and spills). Within a chunk the tile's activation
- * values stay in L1 while all the weight rows pass (their chunks stream
- * from L2 once). 2048 x 2048 against 64 rows, one thread
- * (tests/microbench/vec_dot_bench.c -r 64), float_k -> tiles: F16 10.7 ->
- * 8.4 ms, BF16 16.0 -> 8.9, F32 13.2 -> 9.9 (F16: about 63 % of this
- * core's FMA peak). Converting the F16 rows to f32 once per task instead
- * was slower (10.0 ms: the conversion buffer's page faults, and f32 rows
- * twice the bytes); chunks of 512 values were no faster, of 1024 slower. */
-#define FT_W 2       /* weight rows per pass: 2 x 4 accumulators, 2 weights, 1 activation */
-#define FT_CHUNK 256 /* values per chunk: 4 activation rows of f32 = 4 KiB */
-
-/* One pass: sum k of weight rows wo .. wo + NW - 1 over values [i0, i1). */
-AI void float_pass(int kind, const char *wo, size_t ws, const int NW, const float *const *a, const int NA, int64_t i0,
-                   int64_t i1, int k, __m256 (*state)[4][MAXR]) {
-    __m256 acc[FT_W][MAXR];
-    for (int q = 0; q < NW; q++)
-        for (int c = 0; c < NA; c++) acc[q][c] = state[q][k][c];
-    for (int64_t i = i0 + 8 * k; i < i1; i += 32) {
-        __m256 x[FT_W];
+/* acc[q][c] += the products of weight row q (w + q * ws) and activation
+ * row c over values [i0, i1), steps of 8 (i1 - i0 a multiple of 8). */
+AI void float_steps(int kind, const char *w, size_t ws, const int NW, const float *const *a, const int NA, int64_t i0,
+                    int64_t i1, __m256 (*acc)[MAXR]) {
+    for (int64_t i = i0; i < i1; i += 8) {
+        __m256 x[MAXR];
         for (int q = 0; q < NW; q++) {
-            x[q] = load8f(kind, wo + (size_t)q * ws, i);
+            x[q] = load8f(kind, w + (size_t)q * ws, i);
             __asm__("" : "+x"(x[q])); /* (as av below) */
         }
         for (int c = 0; c < NA; c++) {
@@ -562,59 +521,106 @@ AI void float_pass(int kind, const char *wo, size_t ws, const int NW, const floa
             for (int q = 0; q < NW; q++) acc[q][c] = _mm256_fmadd_ps(x[q], av, acc[q][c]);
         }
     }
-    for (int q = 0; q < NW; q++)
-        for (int c = 0; c < NA; c++) state[q][k][c] = acc[q][c];
 }
 
-AI void float_tile_k(int kind, int64_t n, const void *w, size_t ws, int nw, const float *const *a, const int NA,
-                     __m256 (*state)[4][MAXR]) {
-    const int64_t n32 = n / 32 * 32;
-    for (int o = 0; o < nw; o++)
-        for (int k = 0; k < 4; k++)
-            for (int c = 0; c < NA; c++) state[o][k][c] = _mm256_setzero_ps();
-    for (int64_t i0 = 0; i0 < n32; i0 += FT_CHUNK) {
-        const int64_t i1 = i0 + FT_CHUNK < n32 ? i0 + FT_CHUNK : n32;
-        for (int o = 0; o < nw; o += FT_W)
-            for (int k = 0; k < 4; k++) {
-                const char *wo = (const char *)w + (size_t)o * ws;
-                if (nw - o >= FT_W) float_pass(kind, wo, ws, FT_W, a, NA, i0, i1, k, state + o);
-                else float_pass(kind, wo, ws, 1, a, NA, i0, i1, k, state + o);
-            }
+/* An output's end: the tail one by one (multiply, then add), added last. */
+AI float float_end(int kind, int64_t n, const void *w, const float *a, __m256 acc) {
+    float t = 0;
+    for (int64_t i = n / 8 * 8; i < n; i++) t += load1f(kind, w, i) * a[i];
+    return hsum_ps(acc) + t;
+}
+
+AI void float_k(int kind, int64_t n, const void *w, const void *va, size_t as, const int nr, float *s) {
+    const float *a[MAXR];
+    __m256 acc[1][MAXR];
+    for (int r = 0; r < nr; r++) {
+        a[r] = (const float *)((const char *)va + (size_t)r * as);
+        acc[0][r] = _mm256_setzero_ps();
     }
+    float_steps(kind, w, 0, 1, a, nr, 0, n / 8 * 8, acc);
+    for (int r = 0; r < nr; r++) s[r] = float_end(kind, n, w, a[r], acc[0][r]);
+}
+
+AI void float_rows_k(int kind, int64_t n, const void *w, size_t ws, const int nw, const void *va, float *s) {
+    const float *a[1] = {va};
+    __m256 acc[MAXR][MAXR];
+    for (int q = 0; q < nw; q++) acc[q][0] = _mm256_setzero_ps();
+    float_steps(kind, w, ws, nw, a, 1, 0, n / 8 * 8, acc);
+    for (int q = 0; q < nw; q++) s[q] = float_end(kind, n, (const char *)w + (size_t)q * ws, a[0], acc[q][0]);
+}
+
+/* ---- float tiles (prompts) ---------------------------------------------------------------
+ * A pass holds NW x NA accumulators (3 x 4: 12 of the 16 registers, with
+ * three weight registers, each 8 values converted once for four activation
+ * rows, and one activation register). The values are taken in chunks of
+ * FT_CHUNK: the tile's activation chunk (4 rows x 2 KiB) stays in L1 while
+ * all the weight rows pass over it, their accumulators kept in memory
+ * between chunks (a chunk only splits each output's one chain: same bits).
+ * 2048 x 2048 against 64 rows, one thread (tests/microbench/vec_dot_bench.c
+ * -r 64): the order of four sums per output had to run them one after
+ * another as 2 x 4 passes of 8 steps (F16 8.5 ms, 63 % of this core's FMA
+ * peak; 3 x 4 passes were no faster: the passes' overhead set the pace). */
+#define FT_CHUNK 512
+
+AI void float_pass(int kind, const char *wo, size_t ws, const int NW, const float *const *a, const int NA, int64_t i0,
+                   int64_t i1, __m256 (*state)[MAXR]) {
+    __m256 acc[MAXR][MAXR];
+    for (int q = 0; q < NW; q++)
+        for (int c = 0; c < NA; c++) acc[q][c] = state[q][c];
+    float_steps(kind, wo, ws, NW, a, NA, i0, i1, acc);
+    for (int q = 0; q < NW; q++)
+        for (int c = 0; c < NA; c++) state[q][c] = acc[q][c];
 }
 
 AI void float_tile(int kind, int64_t n, const void *w, size_t ws, int nw, const void *va, size_t as, const int NA,
                    float *y, size_t ys) {
     const float *a[MAXR];
     for (int c = 0; c < NA; c++) a[c] = (const float *)((const char *)va + (size_t)c * as);
-    __m256 state[EI_VEC_DOT_TILE_W][4][MAXR];
-    float_tile_k(kind, n, w, ws, nw, a, NA, state);
+    __m256 state[EI_VEC_DOT_TILE_W][MAXR];
+    for (int o = 0; o < nw; o++)
+        for (int c = 0; c < NA; c++) state[o][c] = _mm256_setzero_ps();
+    const int64_t n8 = n / 8 * 8;
+    for (int64_t i0 = 0; i0 < n8; i0 += FT_CHUNK) {
+        const int64_t i1 = i0 + FT_CHUNK < n8 ? i0 + FT_CHUNK : n8;
+        int nw_pass;
+        for (int o = 0; o < nw; o += nw_pass) { /* rows in threes; four left as two pairs (8 chains, not 4) */
+            const char *wo = (const char *)w + (size_t)o * ws;
+            nw_pass = nw - o == 4 ? 2 : nw - o >= 3 ? 3 : nw - o;
+            if (nw_pass == 3) float_pass(kind, wo, ws, 3, a, NA, i0, i1, state + o);
+            else if (nw_pass == 2) float_pass(kind, wo, ws, 2, a, NA, i0, i1, state + o);
+            else float_pass(kind, wo, ws, 1, a, NA, i0, i1, state + o);
+        }
+    }
     for (int o = 0; o < nw; o++)
         for (int c = 0; c < NA; c++)
-            y[(size_t)c * ys + o] = float_end(kind, n, (const char *)w + (size_t)o * ws, a[c], state[o][0][c],
-                                             state[o][1][c], state[o][2][c], state[o][3][c]);
+            y[(size_t)c * ys + o] = float_end(kind, n, (const char *)w + (size_t)o * ws, a[c], state[o][c]);
 }
 
-#define FLOAT_TILE(name, kind)                                                                               \
-    TGT static void name(int64_t n, const void *w, size_t ws, int nw, const void *a, size_t as, int na, float *y, \
-                         size_t ys) {                                                                        \
+#define FLOAT_KERNELS(f32name, kind)                                                                         \
+    TGT static void tile_##f32name(int64_t n, const void *w, size_t ws, int nw, const void *a, size_t as,    \
+                                   int na, float *y, size_t ys) {                                          \
         switch (na) {                                                                                        \
         case 1: float_tile(kind, n, w, ws, nw, a, as, 1, y, ys); break;                                       \
         case 2: float_tile(kind, n, w, ws, nw, a, as, 2, y, ys); break;                                       \
         case 3: float_tile(kind, n, w, ws, nw, a, as, 3, y, ys); break;                                       \
         default: float_tile(kind, n, w, ws, nw, a, as, 4, y, ys); break;                                      \
         }                                                                                                    \
-    }
-FLOAT_TILE(tile_f32, F_F32)
-FLOAT_TILE(tile_f16, F_F16)
-FLOAT_TILE(tile_bf16, F_BF16)
-
-AI void dot_f32_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { float_k(F_F32, n, w, a, as, nr, s); }
-AI void dot_f16_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { float_k(F_F16, n, w, a, as, nr, s); }
-AI void dot_bf16_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { float_k(F_BF16, n, w, a, as, nr, s); }
-TILED(dot_f32)
-TILED(dot_f16)
-TILED(dot_bf16)
+    }                                                                                                        \
+    TGT static void rows_##f32name(int64_t n, const void *w, size_t ws, int nw, const void *a, float *s) {   \
+        switch (nw) {                                                                                        \
+        case 1: float_rows_k(kind, n, w, ws, 1, a, s); break;                                                \
+        case 2: float_rows_k(kind, n, w, ws, 2, a, s); break;                                                \
+        case 3: float_rows_k(kind, n, w, ws, 3, a, s); break;                                                \
+        default: float_rows_k(kind, n, w, ws, 4, a, s); break;                                               \
+        }                                                                                                    \
+    }                                                                                                        \
+    AI void dot_##f32name##_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) {        \
+        float_k(kind, n, w, a, as, nr, s);                                                                   \
+    }                                                                                                        \
+    TILED(dot_##f32name)
+FLOAT_KERNELS(f32, F_F32)
+FLOAT_KERNELS(f16, F_F16)
+FLOAT_KERNELS(bf16, F_BF16)
 
 /* ---- activation quantizers ------------------------------------------------------------
  * Bit for bit the scalar ones: the same float operations in the same order
@@ -741,6 +747,9 @@ void ei_vec_dot_fill_avx2(ei_vec_dot_table *t) {
     t->tile[EI_TYPE_F32] = tile_f32;
     t->tile[EI_TYPE_F16] = tile_f16;
     t->tile[EI_TYPE_BF16] = tile_bf16;
+    t->dot_rows[EI_TYPE_F32] = rows_f32;
+    t->dot_rows[EI_TYPE_F16] = rows_f16;
+    t->dot_rows[EI_TYPE_BF16] = rows_bf16;
     t->dot[EI_TYPE_Q4_0] = dot_q4_0;
     t->dot[EI_TYPE_Q4_1] = dot_q4_1;
     t->dot[EI_TYPE_Q5_0] = dot_q5_0;

@@ -241,9 +241,10 @@ AIK int32x4_t sdot_asm(int32x4_t acc, int8x16_t w, int8x16_t a) {
 #undef LANES16
 
 /* ---- float types -------------------------------------------------------------------
- * The scalar order: four accumulators of 8 lanes (two registers each) over
- * steps of 32, then steps of 8 into the first, then the rest one by one
- * (multiply, then add: not fused), added last. */
+ * The scalar order: one accumulator of 8 lanes (two registers) per output
+ * over steps of 8, then the rest one by one (multiply, then add: not
+ * fused), added last. dot_rows takes up to four weight rows against the
+ * one activation row of generation: four independent chains. */
 
 enum { F_F32, F_F16, F_BF16 };
 
@@ -261,34 +262,42 @@ AI float load1f(int kind, const void *p, int64_t i) {
     return kind == F_F16 ? ei_fp16_to_fp32(h) : ei_bf16_to_fp32(h);
 }
 
-AI void float_k(int kind, int64_t n, const void *w, const void *va, size_t as, const int nr, float *s) {
-    const void *a[MAXR];
-    float32x4_t acc[4][2][MAXR];
-    for (int r = 0; r < nr; r++) {
-        a[r] = (const char *)va + (size_t)r * as;
-        for (int k = 0; k < 4; k++) acc[k][0][r] = acc[k][1][r] = vdupq_n_f32(0.0f);
-    }
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int k = 0; k < 4; k++)
-            for (int h = 0; h < 2; h++) {
-                const float32x4_t x = load4f(kind, w, i + 8 * k + 4 * h);
-                for (int r = 0; r < nr; r++)
-                    acc[k][h][r] = vfmaq_f32(acc[k][h][r], x, load4f(F_F32, a[r], i + 8 * k + 4 * h));
-            }
-    for (; i + 8 <= n; i += 8)
-        for (int h = 0; h < 2; h++) {
-            const float32x4_t x = load4f(kind, w, i + 4 * h);
-            for (int r = 0; r < nr; r++) acc[0][h][r] = vfmaq_f32(acc[0][h][r], x, load4f(F_F32, a[r], i + 4 * h));
-        }
-    for (int r = 0; r < nr; r++) {
-        float t = 0;
-        for (int64_t j = i; j < n; j++) t += load1f(kind, w, j) * load1f(F_F32, a[r], j); /* activations: f32 rows */
-        float32x4_t v[2];
+/* acc[q][h][c] += weight row q (w + q * ws) times activation row c, values
+ * [0, n / 8 * 8) in steps of 8 (h: lanes 0-3 / 4-7) */
+AI void float_steps(int kind, int64_t n, const char *w, size_t ws, const int NW, const float *const *a, const int NA,
+                    float32x4_t (*acc)[2][MAXR]) {
+    for (int64_t i = 0; i + 8 <= n; i += 8)
         for (int h = 0; h < 2; h++)
-            v[h] = vaddq_f32(vaddq_f32(acc[0][h][r], acc[1][h][r]), vaddq_f32(acc[2][h][r], acc[3][h][r]));
-        s[r] = hsum8v(v[0], v[1]) + t;
+            for (int q = 0; q < NW; q++) {
+                const float32x4_t x = load4f(kind, w + (size_t)q * ws, i + 4 * h);
+                for (int c = 0; c < NA; c++) acc[q][h][c] = vfmaq_f32(acc[q][h][c], x, vld1q_f32(a[c] + i + 4 * h));
+            }
+}
+
+AI float float_end(int kind, int64_t n, const void *w, const float *a, float32x4_t lo, float32x4_t hi) {
+    float t = 0;
+    for (int64_t j = n / 8 * 8; j < n; j++) t += load1f(kind, w, j) * a[j];
+    return hsum8v(lo, hi) + t;
+}
+
+AI void float_k(int kind, int64_t n, const void *w, const void *va, size_t as, const int nr, float *s) {
+    const float *a[MAXR];
+    float32x4_t acc[1][2][MAXR];
+    for (int r = 0; r < nr; r++) {
+        a[r] = (const float *)((const char *)va + (size_t)r * as);
+        acc[0][0][r] = acc[0][1][r] = vdupq_n_f32(0.0f);
     }
+    float_steps(kind, n, w, 0, 1, a, nr, acc);
+    for (int r = 0; r < nr; r++) s[r] = float_end(kind, n, w, a[r], acc[0][0][r], acc[0][1][r]);
+}
+
+AI void float_rows_k(int kind, int64_t n, const void *w, size_t ws, const int nw, const void *va, float *s) {
+    const float *a[1] = {va};
+    float32x4_t acc[MAXR][2][MAXR];
+    for (int q = 0; q < nw; q++) acc[q][0][0] = acc[q][1][0] = vdupq_n_f32(0.0f);
+    float_steps(kind, n, w, ws, nw, a, 1, acc);
+    for (int q = 0; q < nw; q++)
+        s[q] = float_end(kind, n, (const char *)w + (size_t)q * ws, a[0], acc[q][0][0], acc[q][1][0]);
 }
 
 AI void dot_f32_k(int64_t n, const void *w, const void *a, size_t as, int nr, float *s) { float_k(F_F32, n, w, a, as, nr, s); }
@@ -297,6 +306,19 @@ AI void dot_bf16_k(int64_t n, const void *w, const void *a, size_t as, int nr, f
 TILED(dot_f32, )
 TILED(dot_f16, )
 TILED(dot_bf16, )
+
+#define FLOAT_ROWS(name, kind)                                                                             \
+    static void name(int64_t n, const void *w, size_t ws, int nw, const void *a, float *s) {               \
+        switch (nw) {                                                                                      \
+        case 1: float_rows_k(kind, n, w, ws, 1, a, s); break;                                              \
+        case 2: float_rows_k(kind, n, w, ws, 2, a, s); break;                                              \
+        case 3: float_rows_k(kind, n, w, ws, 3, a, s); break;                                              \
+        default: float_rows_k(kind, n, w, ws, 4, a, s); break;                                             \
+        }                                                                                                  \
+    }
+FLOAT_ROWS(rows_f32, F_F32)
+FLOAT_ROWS(rows_f16, F_F16)
+FLOAT_ROWS(rows_bf16, F_BF16)
 
 /* ---- activation quantizers ------------------------------------------------------------
  * Bit for bit the scalar ones: the same float operations in the same order
@@ -438,6 +460,9 @@ void ei_vec_dot_fill_neon(ei_vec_dot_table *t, int dotprod) {
     t->dot[EI_TYPE_F32] = dot_f32;
     t->dot[EI_TYPE_F16] = dot_f16;
     t->dot[EI_TYPE_BF16] = dot_bf16;
+    t->dot_rows[EI_TYPE_F32] = rows_f32;
+    t->dot_rows[EI_TYPE_F16] = rows_f16;
+    t->dot_rows[EI_TYPE_BF16] = rows_bf16;
     t->quantize[EI_TYPE_F16] = quantize_f16;
     t->quantize[EI_TYPE_BF16] = quantize_bf16;
     t->quantize[EI_TYPE_Q8_0] = quantize_q8_0;

@@ -143,8 +143,12 @@ static void quantize_q8_1(const float *x, void *a, int64_t n) { quantize_q8(x, a
  *     differ among themselves): the super-block as integers
  *     (iq_grids.h), lanes as the K-quants', one accumulator, the scale
  *     (unit * d_a) with unit the f16 scale times its power of two.
- *   - float types: four accumulators of 8 lanes over steps of 32, then
- *     steps of 8 into the first, then the rest one by one. */
+ *   - float types (our order; ggml's F16 dot keeps four accumulators):
+ *     one accumulator of 8 lanes over steps of 8, lane l the products of
+ *     values 8m + l, then the rest one by one (multiply, then add), added
+ *     last. One chain per output lets a prompt tile hold an output in one
+ *     register (vec_dot_avx2.c); dot_rows hides the FMA latency in
+ *     generation with several weight rows' chains. */
 
 static inline float hsum8(const float v[8]) {
     return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
@@ -162,18 +166,13 @@ static inline void chain_add(float acc[8], float d, const int32_t lanes[8]) {
     static float name(int64_t n, const void *vw, const void *va) {                                \
         const T *w = vw;                                                                          \
         const float *a = va; /* the activations as f32 (rounded to T by the quantizer) */         \
-        float acc[4][8] = {{0}};                                                                  \
+        float acc[8] = {0};                                                                       \
         int64_t i = 0;                                                                            \
-        for (; i + 32 <= n; i += 32)                                                              \
-            for (int k = 0; k < 4; k++)                                                           \
-                for (int l = 0; l < 8; l++)                                                       \
-                    acc[k][l] = fmaf(conv(w[i + 8 * k + l]), a[i + 8 * k + l], acc[k][l]);        \
         for (; i + 8 <= n; i += 8)                                                                \
-            for (int l = 0; l < 8; l++) acc[0][l] = fmaf(conv(w[i + l]), a[i + l], acc[0][l]);    \
-        float t = 0, v[8];                                                                        \
+            for (int l = 0; l < 8; l++) acc[l] = fmaf(conv(w[i + l]), a[i + l], acc[l]);          \
+        float t = 0;                                                                              \
         for (; i < n; i++) t += conv(w[i]) * a[i];                                                \
-        for (int l = 0; l < 8; l++) v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);     \
-        return hsum8(v) + t;                                                                      \
+        return hsum8(acc) + t;                                                                    \
     }
 
 #define IDENTITY(x) (x)
