@@ -633,10 +633,11 @@ static void test_matmul(void **state) {
     (void)state;
     /* IQ3_XXS, IQ1_M: through unpacked rows beyond one tile of activation
      * rows; the float types through the tile kernels (several weight rows
-     * per call, rows chunked), over a length with steps of 8 and a tail */
+     * per call, rows chunked), over a length with steps of 8 and a tail;
+     * 260 rows: two groups (float batches go 256 rows at a time) */
     const ei_type mtypes[] = {EI_TYPE_Q4_0, EI_TYPE_Q4_K, EI_TYPE_Q6_K,    EI_TYPE_Q4_1, EI_TYPE_F16,
                               EI_TYPE_BF16, EI_TYPE_F32,  EI_TYPE_IQ3_XXS, EI_TYPE_IQ1_M};
-    const int row_counts[] = {1, 3, 4, 5, 64, 67};
+    const int row_counts[] = {1, 3, 4, 5, 64, 67, 260};
     const ei_vec_dot_table *vt = ei_vec_dot_selected();
     uint64_t seed = 4242;
     for (size_t i = 0; i < sizeof mtypes / sizeof *mtypes; i++) {
