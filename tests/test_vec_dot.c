@@ -420,7 +420,7 @@ static void test_unpacked_rows(void **state) {
                     const unsigned char *wr = w + (size_t)rw * wrb;
                     t->unpack_row[wt](n, wr, u);
                     ref->unpack_row[wt](n, wr, u_ref);
-                    if (memcmp(u, u_ref, ei_unpacked_units_at(n) + (size_t)n / 64) != 0)
+                    if (memcmp(u, u_ref, ei_unpacked_data_bytes(n)) != 0)
                         fail_msg("%s %s n=%lld: unpacked row differs from scalar", ei_cpu_level_name(t->level),
                                  ei_type_name(wt), (long long)n);
                     for (int nr = 1; nr <= EI_VEC_DOT_MAX_ROWS; nr++)

@@ -106,7 +106,7 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
  * packed where the CPU packs, so this path is theirs only where it does not.)
  *
  * Float weights with a tile kernel (vec_dot.h) take tasks of
- * EI_VEC_DOT_TILE_W rows x FLOAT_GROUP activation rows, one tile call per
+ * EI_VEC_DOT_TILE_W rows x WIDE_GROUP activation rows, one tile call per
  * EI_VEC_DOT_MAX_ROWS activation rows.
  *
  * Types without a kernel (F64) take the reference path: each weight row
@@ -115,11 +115,13 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
 #define MATMUL_CHUNK 16
 #define MATMUL_GROUP 64
 /* Float weights' prompt tiles (vec_dot.h tile) go through the weights once
- * per group of activation rows; their tasks are EI_VEC_DOT_TILE_W output
- * rows. A group of 256 rows re-reads the weights a quarter as often as 64:
- * 2048 x 2048 F16 against 256 rows, two threads (vec_dot_bench -r 256),
- * 13.1 -> 12.5 ms; 2048 x 5632: 39.5 -> 34.3 ms; 128 in between. */
-#define FLOAT_GROUP 256
+ * per group of activation rows, and unpacked rows are unpacked once per
+ * group: those take groups of WIDE_GROUP rows. For the floats 256 rows
+ * re-read the weights a quarter as often as 64: 2048 x 2048 F16 against 256
+ * rows, two threads (vec_dot_bench -r 256), 13.1 -> 12.5 ms; 2048 x 5632:
+ * 39.5 -> 34.3 ms; 128 in between. (Unpacking was 9 % of an IQ3_S pp512
+ * with groups of 64.) */
+#define WIDE_GROUP 256
 /* One activation row: the product streams the weights from memory once, so
  * tasks are long runs of consecutive output units (rows, or packed groups):
  * the prefetchers follow long streams better. `tasks` per thread even out
@@ -367,10 +369,9 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     /* Float weights' activation rows are f32 (vec_dot.h): a 512-row batch
      * into an 8192-wide matrix would hold 16 MiB of them (the BF16 1.1B
      * file's peak RSS went 14 MiB over llama.cpp's), so those batches go
-     * FLOAT_GROUP rows at a time; the others are quantized whole. */
+     * WIDE_GROUP rows at a time; the others are quantized whole. */
     const bool float_act = act == EI_TYPE_F32 || act == EI_TYPE_F16 || act == EI_TYPE_BF16;
-    j.group_rows = float_act ? FLOAT_GROUP : MATMUL_GROUP;
-    const int slice = float_act && rows > FLOAT_GROUP ? FLOAT_GROUP : rows;
+    const int slice = float_act && rows > WIDE_GROUP ? WIDE_GROUP : rows;
     if (act != EI_TYPE_COUNT && vt->dot[w->type] && vt->quantize[act]) {
         j.a_stride = ei_vec_dot_act_row_bytes(act, w->ne[0]);
         if (j.a_stride && (size_t)slice <= SIZE_MAX / j.a_stride) j.a = aligned_alloc(64, j.a_stride * (size_t)slice);
@@ -388,6 +389,7 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     j.dot_rows = vt->dot_rows[w->type];
     j.quantize = vt->quantize[act];
     j.unpack_row = vt->dot_unpacked ? vt->unpack_row[w->type] : NULL;
+    j.group_rows = float_act || j.unpack_row ? WIDE_GROUP : MATMUL_GROUP;
     j.dot_unpacked = vt->dot_unpacked;
     j.n_chunks = n_chunks;
     for (int r0 = 0; r0 < rows; r0 += slice) { /* (one pass unless sliced above) */

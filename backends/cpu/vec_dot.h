@@ -140,12 +140,18 @@ static inline void ei_q8_clear_pad(void *row, size_t block_bytes, int64_t n) {
 }
 
 /* ---- unpacked rows (iq_grids.h's form, row by row) ------------------------
- *   int8_t code[n] | int16_t scale[n / 16] | float unit[n / 256]
+ *   int8_t code[n] | int16_t scale[n / 16] | float unit[n / 256] | int32_t bias[n / 256][8]
  * value j = (unit[j / 256] * scale[j / 16]) * code[j]. The scales are 16-bit
- * so that a kernel takes a group of 32's two with one load. */
+ * so that a kernel takes a group of 32's two with one load. bias[b][i] is
+ * 128 * the sum of code * scale over values 4i .. 4i + 3 of every group of
+ * 32 in super-block b: a kernel that multiplies the activations made
+ * unsigned (+ 128) by the signed codes (AVX2 maddubs, no sign trick per
+ * activation row) takes it off each lane and has the exact sums. */
 static inline size_t ei_unpacked_scales_at(int64_t n) { return (size_t)n; }
 static inline size_t ei_unpacked_units_at(int64_t n) { return (size_t)n + (size_t)n / 8; }
-static inline size_t ei_unpacked_row_bytes(int64_t n) { return ei_align64(ei_unpacked_units_at(n) + (size_t)n / 64); }
+static inline size_t ei_unpacked_bias_at(int64_t n) { return ei_unpacked_units_at(n) + (size_t)n / 64; }
+static inline size_t ei_unpacked_data_bytes(int64_t n) { return ei_unpacked_bias_at(n) + (size_t)n / 8; }
+static inline size_t ei_unpacked_row_bytes(int64_t n) { return ei_align64(ei_unpacked_data_bytes(n)); }
 
 /* ---- per-level fillers (each ISA file); a table starts as a copy of the
  * level below and replaces what it does better ------------------------------ */

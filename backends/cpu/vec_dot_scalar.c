@@ -543,12 +543,19 @@ static void unpack_row(ei_type t, size_t block_bytes, int64_t n, const void *w, 
     int8_t *code = vu;
     int16_t *scale = (int16_t *)((char *)vu + ei_unpacked_scales_at(n));
     float *unit = (float *)((char *)vu + ei_unpacked_units_at(n));
+    int32_t *bias = (int32_t *)((char *)vu + ei_unpacked_bias_at(n));
     for (int64_t b = 0; b < n / QK_K; b++) {
         ei_iq_unpacked u;
         ei_iq_unpack(t, (const uint8_t *)w + (size_t)b * block_bytes, &u);
         memcpy(code + QK_K * b, u.code, QK_K);
         for (int j = 0; j < 16; j++) scale[16 * b + j] = u.scale[j];
         unit[b] = u.unit;
+        for (int i = 0; i < 8; i++) {
+            int32_t sum = 0;
+            for (int j = 0; j < QK_K; j++)
+                if (j % 32 / 4 == i) sum += u.code[j] * u.scale[j / 16];
+            bias[8 * b + i] = 128 * sum;
+        }
     }
 }
 
