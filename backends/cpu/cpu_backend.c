@@ -103,7 +103,8 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
  * tile of activation rows, and take those with dot_unpacked (the same
  * bits): 2048 x 2048 against 64 rows, one thread, IQ4_XS 7.1 -> 5.2 ms,
  * Q3_K 7.6 -> 5.2 ms (tests/microbench/vec_dot_bench.c -r 64). (Both are
- * packed where the CPU packs, so this path is theirs only where it does not.)
+ * packed where the CPU packs, so this path is theirs only where it does not;
+ * AVX2's dot_unpacked takes codes up to 64, so there IQ4_XS keeps its dot.)
  *
  * Float weights with a tile kernel (vec_dot.h) take tasks of
  * EI_VEC_DOT_TILE_W rows x WIDE_GROUP activation rows, one tile call per

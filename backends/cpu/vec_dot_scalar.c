@@ -550,12 +550,9 @@ static void unpack_row(ei_type t, size_t block_bytes, int64_t n, const void *w, 
         memcpy(code + QK_K * b, u.code, QK_K);
         for (int j = 0; j < 16; j++) scale[16 * b + j] = u.scale[j];
         unit[b] = u.unit;
-        for (int i = 0; i < 8; i++) {
-            int32_t sum = 0;
-            for (int j = 0; j < QK_K; j++)
-                if (j % 32 / 4 == i) sum += u.code[j] * u.scale[j / 16];
-            bias[8 * b + i] = 128 * sum;
-        }
+        int32_t *lane = bias + 8 * b; /* lane i: values 4i .. 4i + 3 of each group of 32 */
+        for (int i = 0; i < 8; i++) lane[i] = 0;
+        for (int j = 0; j < QK_K; j++) lane[j % 32 / 4] += 128 * u.code[j] * u.scale[j / 16];
     }
 }
 
