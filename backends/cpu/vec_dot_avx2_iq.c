@@ -112,11 +112,17 @@ AI void emit_codes(const sink *k, const int nr, int ib, __m256i code, __m256i sc
     emit(k, nr, ib, _mm256_sign_epi8(code, code), code, scales, lo, hi);
 }
 
-/* A super-block as integers (iq_grids.h), group by group, into the sink. */
+/* A super-block as integers (iq_grids.h), group by group, into the sink.
+ * The group loops are unrolled (a GCC pragma; it left them rolled): the
+ * scale shuffles and bit positions become constants. One thread, 2048 x
+ * 2048 against one row, time of ggml's kernel / ours in a side-by-side
+ * run: IQ2_S 0.79-0.82 -> 1.00-1.06, IQ2_XXS 0.95 -> 1.12, IQ3_XXS 1.01 ->
+ * 1.08, the others unchanged in the noise. */
 AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     switch (T) {
     case EI_TYPE_IQ2_XXS: {
         const block_iq2_xxs *x = blk;
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint8_t *q = (const uint8_t *)x->qs + 8 * ib;
             uint32_t meta;
@@ -129,6 +135,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     case EI_TYPE_IQ2_XS: {
         const block_iq2_xs *x = blk;
         const __m256i scales = nibble_scales(x->scales);
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint16_t *q = x->qs + 4 * ib;
             const __m256i sgn = _mm256_set_epi64x((long long)sign_bytes[q[3] >> 9], (long long)sign_bytes[q[2] >> 9],
@@ -141,6 +148,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     case EI_TYPE_IQ2_S: {
         const block_iq2_s *x = blk;
         const __m256i scales = nibble_scales(x->scales);
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint8_t *q = x->qs + 4 * ib;
             const unsigned qh = x->qh[ib];
@@ -154,6 +162,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     }
     case EI_TYPE_IQ3_XXS: {
         const block_iq3_xxs *x = blk;
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint8_t *q = x->qs + 8 * ib;
             uint32_t meta;
@@ -167,6 +176,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     case EI_TYPE_IQ3_S: {
         const block_iq3_s *x = blk;
         const __m256i ninth_shift = _mm256_set_epi32(1, 2, 3, 4, 5, 6, 7, 8);
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             /* the 9-bit indices in vector lanes (bit k of qh is the ninth bit of
              * index k), then read back one by one: cheaper than forming each
@@ -191,6 +201,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
             iq1_indices8(x->qs + 8 * v, h, _mm256_setr_epi32(0, 3, 6, 9, 16, 19, 22, 25),
                          _mm256_setr_epi32(15, 15, 15, 15, 31, 31, 31, 31), idx + 8 * v);
         }
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint32_t *i4 = idx + 4 * ib;
             const int sc = 2 * ((x->qh[ib] >> 12) & 7) + 1;
@@ -210,6 +221,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
             iq1_indices8(x->qs + 8 * v, h, _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28),
                          _mm256_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31), idx + 8 * v);
         }
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const uint32_t *i4 = idx + 4 * ib;
             const int lo = 2 * ((s4[ib / 2] >> 6 * (ib % 2)) & 7) + 1, hi = 2 * ((s4[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1;
@@ -219,6 +231,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
     }
     case EI_TYPE_TQ2_0: {
         const block_tq2_0 *x = blk;
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) {
             const __m256i q = _mm256_srli_epi16(load(x->qs + 32 * (ib / 4)), 2 * (ib % 4));
             emit_codes(k, nr, ib, _mm256_sub_epi8(_mm256_and_si256(q, _mm256_set1_epi8(3)), _mm256_set1_epi8(1)),
@@ -231,6 +244,7 @@ AI void superblock(ei_type T, const void *blk, const sink *k, const int nr) {
         int8_t sc[16];
         ei_q3_K_scales(x->scales, sc);
         const __m256i hm = load(x->hmask);
+#pragma GCC unroll 8
         for (int ib = 0; ib < QK_K / 32; ib++) { /* 32 values: bits 2g of qs[32k..], bit 4k + g of hmask */
             const int kk = ib / 4, g = ib % 4;
             const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(load(x->qs + 32 * kk), 2 * g), _mm256_set1_epi8(3));
