@@ -135,6 +135,19 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
  * 32 no better than 8). */
 #define GEMV_TASKS 2
 #define GEMV_TASKS_DOT 8
+/* Weight rows of a float tile task: all of them are read again for every
+ * four activation rows, so they should stay in L2 beside the activations:
+ * at most FLOAT_TASK_BYTES of them, in threes (the AVX2 tile's passes),
+ * EI_VEC_DOT_TILE_W at most. 2048 x 8192 F16 (the 1.1B model's FFN down)
+ * against 512 rows, two threads, beside ggml's mul_mat in one process
+ * (ggml time / ours, three rounds): 24 rows (384 KiB) 0.79-0.90, 12 rows
+ * 0.88-0.94, 6 rows 0.89-0.93. */
+#define FLOAT_TASK_BYTES (96 * 1024)
+static int64_t float_task_rows(size_t row_bytes) {
+    const int64_t fit = (int64_t)(FLOAT_TASK_BYTES / row_bytes) / 3 * 3;
+    return fit < 3 ? 3 : fit > EI_VEC_DOT_TILE_W ? EI_VEC_DOT_TILE_W : fit;
+}
+
 static int64_t gemv_chunk(int64_t n_units, int threads, int tasks, int64_t min, int64_t multiple) {
     const int64_t c = n_units / ((int64_t)threads * tasks) / multiple * multiple;
     return c > min ? c : min;
@@ -383,7 +396,7 @@ static void cpu_matmul(ei_backend *be, const ei_tensor *w, const float *x, int r
     }
     j.tile = rows > 1 ? vt->tile[w->type] : NULL;
     j.chunk = rows == 1 ? gemv_chunk(w->ne[1], ei_pool_threads(pool_of(be)), GEMV_TASKS_DOT, MATMUL_CHUNK, EI_VEC_DOT_MAX_ROWS)
-              : j.tile  ? EI_VEC_DOT_TILE_W
+              : j.tile  ? float_task_rows(j.w_row_bytes)
                         : MATMUL_CHUNK;
     const int64_t n_chunks = (w->ne[1] + j.chunk - 1) / j.chunk;
     j.dot = vt->dot[w->type];
