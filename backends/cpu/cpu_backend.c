@@ -665,6 +665,14 @@ static void attn_softmax(float *sc, int n, bool f16, uint16_t *h16) {
     }
 }
 
+/* scores -> scaled (and soft-capped) scores in place; the soft-cap test
+ * outside the loop, so that the plain scaling vectorizes */
+static void attn_scale(float *sc, int n, const ei_attn_params *p) {
+    for (int t = 0; t < n; t++) sc[t] *= p->scale;
+    if (p->softcap > 0)
+        for (int t = 0; t < n; t++) sc[t] = p->softcap * tanhf(sc[t] / p->softcap);
+}
+
 /* Generation with an f16 cache: the nq query heads h0.. of one row that
  * share a KV head, reading the cache's f16 rows directly (no conversion
  * pass over the whole cache: half the bytes, no transpose; each row is
@@ -680,20 +688,17 @@ static void attn_gen_heads(const float *q, int pos, const ei_kv_layer *kv, int n
     key_range(pos, n_kv, p->window, &f, &l);
     if (l < f) return;
     const int n = l - f + 1;
-    float *buf = malloc(sizeof(float) * (size_t)nq * ((size_t)n + hd) + sizeof(uint16_t) * (size_t)n);
+    float *buf = malloc(sizeof(float) * (size_t)nq * ((size_t)n + hd) + sizeof(uint16_t) * ((size_t)n + (size_t)nq * hd));
     if (!buf) return; /* cannot happen in practice */
     float *sc = buf, *qr = sc + (size_t)nq * n;
     uint16_t *h16 = (uint16_t *)(qr + (size_t)nq * hd);
-    for (int i = 0; i < nq * hd; i++) qr[i] = ei_round_f16(q[i]);
+    ei_fp32_to_fp16_row(q, h16, (int64_t)nq * hd); /* the queries rounded to f16 */
+    ei_fp16_to_fp32_row(h16, qr, (int64_t)nq * hd);
     const size_t rb = kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
     ei_scores_f16(qr, nq, (const char *)kv->k + (size_t)f * rb + off, rb, n, hd, sc, n);
     for (int m = 0; m < nq; m++) {
         float *sm = sc + (size_t)m * n;
-        for (int t = 0; t < n; t++) {
-            float s = sm[t] * p->scale;
-            if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
-            sm[t] = s;
-        }
+        attn_scale(sm, n, p);
         attn_softmax(sm, n, true, h16);
     }
     ei_wsum_f16(out, nq, sc, n, (const char *)kv->v + (size_t)f * rb + off, rb, n, hd);
@@ -733,7 +738,7 @@ static void attn_task(void *ctx, int64_t task) {
     }
     const int n_keys = hi >= lo ? hi - lo + 1 : 0;
     float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + (2 * (size_t)ATTN_KEYS + 8) * hd) +
-                        sizeof(uint16_t) * (size_t)n_keys);
+                        sizeof(uint16_t) * ((size_t)n_keys + hd));
     if (!buf) return; /* cannot happen in practice: the output keeps its old values */
     float *scores = buf, *qs = scores + (size_t)nq * n_keys, *chunk = qs + (size_t)nq * hd;
     float *kt = chunk + (size_t)ATTN_KEYS * hd; /* the chunk's keys transposed: [hd][ld <= ATTN_KEYS + 8] */
@@ -745,36 +750,37 @@ static void attn_task(void *ctx, int64_t task) {
         for (int k = 0; k < nh; k++) {
             const float *q = j->q + ((size_t)r * p->n_head + h0 + k) * hd;
             float *qr = qs + (size_t)((r - r0) * nh + k) * hd;
-            for (int i = 0; i < hd; i++) qr[i] = f16 ? ei_round_f16(q[i]) : q[i];
+            if (f16) { /* rounded to f16 a row at a time (vector conversions, the bits of ei_round_f16) */
+                ei_fp32_to_fp16_row(q, h16, hd);
+                ei_fp16_to_fp32_row(h16, qr, hd);
+            } else memcpy(qr, q, sizeof(float) * (size_t)hd);
         }
-    for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* scores */
-        const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
-        attn_load(j, j->kv->k, kvh, c0, c1, chunk);
-        /* rows of the transposed keys an odd multiple of 32 bytes apart, so
-         * that a block of keys (one 32-byte piece of each of hd rows) spreads
-         * over L1's sets instead of sharing two of them */
-        int ld = (c1 - c0 + 7) & ~7;
-        if (!((ld / 8) & 1)) ld += 8;
-        for (int tb = 0; tb < c1 - c0; tb += 16) { /* 16 keys at a time: their rows stay in L1 */
-            const int te = tb + 16 < c1 - c0 ? tb + 16 : c1 - c0;
-            for (int d = 0; d < hd; d++)
-                for (int t = tb; t < te; t++) kt[(size_t)d * ld + t] = chunk[(size_t)t * hd + d];
-        }
-        /* every query against every key of the chunk (a query's keys outside
-         * its range are not used below): each block of keys is read once */
-        ei_scores_f32(qs, nq, hd, kt, ld, c1 - c0, hd, scores + (c0 - lo), n_keys);
-        for (int r = r0; r < r1; r++) {
-            int f, l;
-            attn_range(j, r, &f, &l);
-            const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
-            for (int k = 0; k < nh; k++) {
-                float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
-                for (int t = t0; t < t1; t++) {
-                    float s = sc[t] * p->scale;
-                    if (p->softcap > 0) s = p->softcap * tanhf(s / p->softcap);
-                    sc[t] = s;
-                }
+    if (f16) { /* scores on the cache's rows: ei_scores_f16 converts each block of keys once for all nq queries */
+        const size_t rb = j->kv->row_bytes, off = (size_t)kvh * hd * sizeof(uint16_t);
+        if (n_keys > 0) ei_scores_f16(qs, nq, (const char *)j->kv->k + (size_t)lo * rb + off, rb, n_keys, hd, scores, n_keys);
+    } else
+        for (int c0 = lo; c0 <= hi; c0 += ATTN_KEYS) { /* other caches: chunks of keys as f32, transposed */
+            const int c1 = c0 + ATTN_KEYS <= hi + 1 ? c0 + ATTN_KEYS : hi + 1;
+            attn_load(j, j->kv->k, kvh, c0, c1, chunk);
+            /* rows of the transposed keys an odd multiple of 32 bytes apart, so
+             * that a block of keys (one 32-byte piece of each of hd rows) spreads
+             * over L1's sets instead of sharing two of them */
+            int ld = (c1 - c0 + 7) & ~7;
+            if (!((ld / 8) & 1)) ld += 8;
+            for (int tb = 0; tb < c1 - c0; tb += 16) { /* 16 keys at a time: their rows stay in L1 */
+                const int te = tb + 16 < c1 - c0 ? tb + 16 : c1 - c0;
+                for (int d = 0; d < hd; d++)
+                    for (int t = tb; t < te; t++) kt[(size_t)d * ld + t] = chunk[(size_t)t * hd + d];
             }
+            /* every query against every key of the chunk (a query's keys outside
+             * its range are not used below): each block of keys is read once */
+            ei_scores_f32(qs, nq, hd, kt, ld, c1 - c0, hd, scores + (c0 - lo), n_keys);
+        }
+    for (int r = r0; r < r1; r++) { /* scaled (and soft-capped) over the keys the row sees */
+        int f, l;
+        attn_range(j, r, &f, &l);
+        for (int k = 0; k < nh; k++) {
+            if (l >= f) attn_scale(scores + (size_t)((r - r0) * nh + k) * n_keys - lo + f, l - f + 1, p);
         }
     }
     for (int r = r0; r < r1; r++) { /* softmax: the weights */
