@@ -18,10 +18,14 @@
  * copies of the weight so that it comes from memory, as a model's does.
  * OMP_WAIT_POLICY=passive: ggml's OpenMP workers otherwise spin after each
  * product and take the cores from the backend's threads.
+ * WEIGHTS=FILE:OFFSET:STRIDE takes copy c's weight from a model file mapped
+ * as the engines map it, at OFFSET + c * STRIDE (`edgeinfer info FILE`
+ * prints the offsets; STRIDE from one layer's tensor to the next's).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "edgeinfer.h"
@@ -74,6 +78,21 @@ int main(int argc, char **argv) {
         graph[c] = ggml_new_graph(ctx);
         ggml_build_forward_expand(graph[c], out[c]);
         ew[c] = (ei_tensor){.name = "w", .type = EI_TYPE_F16, .ne = {k, n, 1, 1}, .data = w[c]->data};
+    }
+    const char *from = getenv("WEIGHTS");
+    if (from) { /* FILE:OFFSET:STRIDE */
+        char path[4096];
+        long long off = 0, stride = 0;
+        if (sscanf(from, "%4095[^:]:%lld:%lld", path, &off, &stride) != 3) return 2;
+        FILE *f = fopen(path, "rb");
+        if (!f || fseek(f, 0, SEEK_END)) return 2;
+        const long size = ftell(f);
+        const char *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fileno(f), 0);
+        if (map == MAP_FAILED || off + (copies - 1) * stride + (long long)w_bytes > size) return 2;
+        for (int c = 0; c < copies; c++) {
+            w[c]->data = (char *)(uintptr_t)(map + off + c * stride); /* (read only, as in a model) */
+            ew[c].data = w[c]->data;
+        }
     }
     ei_backend *be = NULL;
     if (ei_cpu_backend_new(THREADS, &be) != EI_OK) return 1;
