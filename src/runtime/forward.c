@@ -36,15 +36,17 @@ static ei_rope_params rope_for_layer(const ei_model *m, int il) {
 }
 
 /* The cache side of attention for one layer: store the new keys and values
- * and attend. One sequence: every row in ctx's cache. Several (owners):
- * row i belongs to owners[i] and sees only that context's cache. */
-static void attend(ei_context *ctx, ei_context *const *owners, int n, int il, const ei_attn_params *ap) {
+ * of all n rows and attend for rows [r0, n). One sequence: every row in
+ * ctx's cache. Several (owners, r0 = 0): row i belongs to owners[i] and
+ * sees only that context's cache. */
+static void attend(ei_context *ctx, ei_context *const *owners, int n, int r0, int il, const ei_attn_params *ap) {
     const ei_backend_ops *op = ctx->m->be->ops;
     ei_backend *be = ctx->m->be;
-    const int wkv = ap->n_head_kv * ap->head_dim;
+    const int wq = ap->n_head * ap->head_dim, wkv = ap->n_head_kv * ap->head_dim;
     if (!owners) {
         op->kv_store(be, &ctx->kv[il], ctx->k, ctx->v, n, wkv, ctx->pos);
-        op->attention(be, ctx->q, ctx->pos, n, &ctx->kv[il], ctx->n_past + n, ap, ctx->att);
+        op->attention(be, ctx->q + (size_t)r0 * wq, ctx->pos + r0, n - r0, &ctx->kv[il], ctx->n_past + n, ap,
+                      ctx->att + (size_t)r0 * wq);
         return;
     }
     for (int i = 0; i < n; i++) {
@@ -69,8 +71,17 @@ ei_status ei_forward(ei_context *ctx, ei_context *const *owners, const int32_t *
     op->get_rows(be, &m->tok_embd, tokens, n, ctx->x);
     if (c->embd_scale != 1.0f) op->scale(be, ctx->x, (int64_t)n * e, c->embd_scale);
 
+    /* Only rows [first, n) leave the last layer (the rows whose logits are
+     * wanted). The last layer stores every row's keys and values, but its
+     * attention, output projection and feed-forward run on those rows
+     * alone: each row's arithmetic is its own, so their bits do not change
+     * (llama.cpp drops the other rows before the last feed-forward). */
+    const int first = ctx->logits_all || owners ? 0 : n - 1, rows = n - first;
+
     for (int il = 0; il < c->n_layer; il++) {
         const ei_layer *L = &m->layers[il];
+        const int r0 = il == c->n_layer - 1 ? first : 0, nr = n - r0;
+        float *x = ctx->x + (size_t)r0 * e, *xb = ctx->xb + (size_t)r0 * e;
 
         /* ---- attention ---- */
         op->rms_norm(be, ctx->x, L->attn_norm, n, e, c->norm_eps, ctx->xb);
@@ -97,24 +108,23 @@ ei_status ei_forward(ei_context *ctx, ei_context *const *owners, const int32_t *
             .softcap = c->attn_softcap,
             .window = c->sliding_window > 0 && c->swa_layer[il] ? c->sliding_window : 0,
         };
-        attend(ctx, owners, n, il, &ap);
-        op->matmul(be, &L->wo, ctx->att, n, ctx->xb);
-        if (L->post_attn_norm) op->rms_norm(be, ctx->xb, L->post_attn_norm, n, e, c->norm_eps, ctx->xb);
-        op->add(be, ctx->x, ctx->xb, (int64_t)n * e, ctx->x);
+        attend(ctx, owners, n, r0, il, &ap);
+        op->matmul(be, &L->wo, ctx->att + (size_t)r0 * wq, nr, xb);
+        if (L->post_attn_norm) op->rms_norm(be, xb, L->post_attn_norm, nr, e, c->norm_eps, xb);
+        op->add(be, x, xb, (int64_t)nr * e, x);
 
         /* ---- feed-forward ---- */
-        op->rms_norm(be, ctx->x, L->ffn_norm, n, e, c->norm_eps, ctx->xb);
+        op->rms_norm(be, x, L->ffn_norm, nr, e, c->norm_eps, xb);
         const ei_tensor *gate_up[] = {&L->ffn_gate, &L->ffn_up};
         float *const gate_up_out[] = {ctx->hb, ctx->hb2};
-        op->matmul_shared(be, gate_up, 2, ctx->xb, n, gate_up_out);
-        op->glu(be, ctx->hb, ctx->hb2, (int64_t)n * c->n_ff, c->act, ctx->hb);
-        op->matmul(be, &L->ffn_down, ctx->hb, n, ctx->xb);
-        if (L->post_ffn_norm) op->rms_norm(be, ctx->xb, L->post_ffn_norm, n, e, c->norm_eps, ctx->xb);
-        op->add(be, ctx->x, ctx->xb, (int64_t)n * e, ctx->x);
+        op->matmul_shared(be, gate_up, 2, xb, nr, gate_up_out);
+        op->glu(be, ctx->hb, ctx->hb2, (int64_t)nr * c->n_ff, c->act, ctx->hb);
+        op->matmul(be, &L->ffn_down, ctx->hb, nr, xb);
+        if (L->post_ffn_norm) op->rms_norm(be, xb, L->post_ffn_norm, nr, e, c->norm_eps, xb);
+        op->add(be, x, xb, (int64_t)nr * e, x);
     }
 
-    /* ---- output: only the rows whose logits are wanted ---- */
-    int first = ctx->logits_all || owners ? 0 : n - 1, rows = n - first;
+    /* ---- output: the rows whose logits are wanted ---- */
     float *xo = ctx->x + (size_t)first * e;
     op->rms_norm(be, xo, m->output_norm, rows, e, c->norm_eps, xo);
     float *logits = owners ? ctx->logits_multi : ctx->logits;
