@@ -107,7 +107,7 @@ static void cpu_get_rows(ei_backend *be, const ei_tensor *w, const int32_t *ids,
  * AVX2's dot_unpacked takes codes up to 64, so there IQ4_XS keeps its dot.)
  *
  * Float weights with a tile kernel (vec_dot.h) take tasks of
- * EI_VEC_DOT_TILE_W rows x WIDE_GROUP activation rows, one tile call per
+ * float_task_rows() rows x WIDE_GROUP activation rows, one tile call per
  * EI_VEC_DOT_MAX_ROWS activation rows.
  *
  * Types without a kernel (F64) take the reference path: each weight row
@@ -756,15 +756,17 @@ static void attn_task(void *ctx, int64_t task) {
         if (l >= f && l > hi) hi = l;
     }
     const int n_keys = hi >= lo ? hi - lo + 1 : 0;
-    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + (2 * (size_t)ATTN_KEYS + 8) * hd) +
+    /* An f16 cache is read as llama.cpp reads it: the query is rounded to f16
+     * for q.k, and the probabilities to f16 for the sum over values. Its
+     * scores come from the cache's rows: no transposed keys. */
+    const bool f16 = j->kv->type == EI_TYPE_F16;
+    const size_t kt_floats = f16 ? 0 : ((size_t)ATTN_KEYS + 8) * hd;
+    float *buf = malloc(sizeof(float) * ((size_t)nq * ((size_t)n_keys + hd) + (size_t)ATTN_KEYS * hd + kt_floats) +
                         sizeof(uint16_t) * ((size_t)n_keys + hd));
     if (!buf) return; /* cannot happen in practice: the output keeps its old values */
     float *scores = buf, *qs = scores + (size_t)nq * n_keys, *chunk = qs + (size_t)nq * hd;
     float *kt = chunk + (size_t)ATTN_KEYS * hd; /* the chunk's keys transposed: [hd][ld <= ATTN_KEYS + 8] */
-    uint16_t *h16 = (uint16_t *)(kt + (size_t)(ATTN_KEYS + 8) * hd);
-    /* An f16 cache is read as llama.cpp reads it: the query is rounded to f16
-     * for q.k, and the probabilities to f16 for the sum over values. */
-    const bool f16 = j->kv->type == EI_TYPE_F16;
+    uint16_t *h16 = (uint16_t *)(kt + kt_floats);
     for (int r = r0; r < r1; r++)
         for (int k = 0; k < nh; k++) {
             const float *q = j->q + ((size_t)r * p->n_head + h0 + k) * hd;

@@ -76,7 +76,7 @@ typedef void (*ei_vec_dot_rows_fn)(int64_t n, const void *w, size_t w_stride, in
  * [1, EI_VEC_DOT_MAX_ROWS], nw at most EI_VEC_DOT_TILE_W: a block of a
  * prompt's product (the float types: several weight rows against several
  * activation rows, register-tiled). Each output has the bits dot gives. */
-#define EI_VEC_DOT_TILE_W 24 /* a float task's rows: eight of the AVX2 tile's passes of three */
+#define EI_VEC_DOT_TILE_W 24 /* a float task's rows at most: eight of the AVX2 tile's passes of three */
 typedef void (*ei_vec_dot_tile_fn)(int64_t n, const void *w, size_t w_stride, int nw, const void *a, size_t a_stride,
                                    int na, float *y, size_t y_stride);
 
