@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backends/cpu/packed_prefetch.h"
 #include "backends/cpu/vec_dot.h"
 #include "quant/blocks.h"
 
@@ -41,38 +42,14 @@
 #define AI static inline __attribute__((always_inline, target(TARGET)))
 #define TG __attribute__((target(TARGET)))
 #define MAX_NC 4 /* activation rows per pass over a group's weights */
-/* Bytes ahead of the block being read that are prefetched (by the first
- * half's pass, which is the one reading from memory): with one activation
- * row the kernels are bound by memory latency, and software prefetch keeps
- * more lines in flight than the hardware prefetchers do. The blocks of 32
- * values (288-544 bytes for 16 rows) prefetch 2 KiB ahead, the K-quants'
- * (2-3 KiB) 4 KiB. tests/microbench/gemv_stream.c against a read with
- * 32-byte loads, three alternating rounds, medians: Q8_0 80 % with every
- * 64 bytes of the block prefetched 4 KiB ahead, 88 % with each line once
- * 1-3 KiB ahead; Q4_0 84 and 84-86 %. */
-#define PREFETCH_SMALL 2048
-#define PREFETCH_LARGE 4096
-
-/* Prefetch each cache line that starts in [from, to), once. */
-AI void prefetch_lines(const uint8_t *from, const uint8_t *to) {
-    for (uintptr_t a = ((uintptr_t)from + 63) & ~(uintptr_t)63; a < (uintptr_t)to; a += 64)
-        _mm_prefetch((const char *)a, _MM_HINT_T0);
-}
-
-/* A block of 32 values, PREFETCH_SMALL ahead (half 0's pass only). */
+/* Software prefetch (packed_prefetch.h): by the first half's pass, the one
+ * reading from memory. tests/microbench/gemv_stream.c against a read with
+ * 32-byte loads on a Zen 3, three alternating rounds, medians: Q8_0 80 %
+ * with every 64 bytes of the block prefetched 4 KiB ahead, 88 % with each
+ * line once 1-3 KiB ahead; Q4_0 84 and 84-86 %; Q6_K with one column 77 %
+ * with a block's prefetches issued at once, 94 % spread over its sub-blocks. */
 AI void prefetch_block(const uint8_t *blk, size_t bytes, int h) {
-    if (!h) prefetch_lines(blk + PREFETCH_SMALL, blk + PREFETCH_SMALL + bytes);
-}
-
-/* The K-quants' large blocks (2-3 KiB), PREFETCH_LARGE ahead and spread
- * over the block's sub-blocks: part `part` of `parts`. Issued all at once,
- * one block's worth of prefetches overflows the outstanding-miss slots and
- * memory idles while the block computes (Q6_K with one column: 77 % of a
- * plain read's bandwidth issued at once, 94 % spread;
- * tests/microbench/gemv_stream.c). */
-AI void prefetch_part(const uint8_t *blk, size_t bytes, int part, int parts) {
-    const uint8_t *ahead = blk + PREFETCH_LARGE;
-    prefetch_lines(ahead + bytes * (size_t)part / (size_t)parts, ahead + bytes * (size_t)(part + 1) / (size_t)parts);
+    if (!h) pack_prefetch_block(blk, bytes);
 }
 
 AI __m256i load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
@@ -400,7 +377,7 @@ AI void group_xs(int64_t n, const uint8_t *group, const int H0, const int NH, co
         for (int h = 0; h < NH; h++)
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
-            if (H0 == 0) prefetch_part(blk, bb, j, 8);
+            if (H0 == 0) pack_prefetch_part(blk, bb, j, 8);
             __m256i x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sc[2];
             for (int h = 0; h < NH; h++) sc[h] = scale_pairs_i8(blk + 32 + 16 * j + 8 * (H0 + h));
             for (int g = 0; g < 8; g++) {
@@ -453,7 +430,7 @@ AI void group_k4(ei_type T, int64_t n, const uint8_t *group, const int H0, const
         for (int h = 0; h < NH; h++)
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
-            if (H0 == 0) prefetch_part(blk, bb, j, 8);
+            if (H0 == 0) pack_prefetch_part(blk, bb, j, 8);
             __m256i x[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, hb[2] = {x[0], x[1]}, sc[2];
             for (int h = 0; h < NH; h++) {
                 if (five) hb[h] = load(blk + hi + 64 * j + 32 * (H0 + h));
@@ -521,7 +498,7 @@ AI void group_k16(ei_type T, int64_t n, const uint8_t *group, const int H0, cons
         for (int h = 0; h < NH; h++)
             for (int c = 0; c < NC; c++) isum[h][c] = _mm256_setzero_si256();
         for (int j = 0; j < 16; j++) {
-            if (H0 == 0) prefetch_part(blk, bb, j, 16);
+            if (H0 == 0) pack_prefetch_part(blk, bb, j, 16);
             __m256i x[2], hb[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sc[2];
             for (int h = 0; h < NH; h++) {
                 x[h] = load(blk + lo_at + 64 * j + 32 * (H0 + h));
@@ -585,7 +562,7 @@ AI void half_block_q6_K(const uint8_t *blk, int64_t b, int h, const char *a, siz
     __m256i isum[MAX_NC];
     for (int c = 0; c < NC; c++) isum[c] = _mm256_setzero_si256();
     for (int j = 0; j < 16; j++) {
-        if (h == 0) prefetch_part(blk, ei_pack_block_bytes(EI_TYPE_Q6_K), j, 16);
+        if (h == 0) pack_prefetch_part(blk, ei_pack_block_bytes(EI_TYPE_Q6_K), j, 16);
         const __m256i sc = scale_pairs_i8(blk + 32 + 16 * j + 8 * h);
         const __m256i L0 = load(blk + 288 + 128 * j + 32 * h), L1 = load(blk + 288 + 128 * j + 64 + 32 * h);
         const __m256i H = load(blk + 288 + 2048 + 64 * j + 32 * h);
