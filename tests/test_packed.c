@@ -36,11 +36,12 @@
 
 static const ei_type types[] = {EI_TYPE_Q4_0, EI_TYPE_Q8_0, EI_TYPE_Q4_1, EI_TYPE_Q5_0, EI_TYPE_Q5_1, EI_TYPE_IQ4_NL,
                                 EI_TYPE_MXFP4, EI_TYPE_Q2_K, EI_TYPE_Q3_K, EI_TYPE_Q4_K, EI_TYPE_Q5_K,
-                                EI_TYPE_Q6_K, EI_TYPE_IQ4_XS};
+                                EI_TYPE_Q6_K, EI_TYPE_IQ4_XS, EI_TYPE_F16, EI_TYPE_BF16};
 #define N_TYPES (sizeof types / sizeof *types)
 
 /* K-quants: super-blocks of 256 values */
 static bool is_k(ei_type t) { return ei_pack_act_type(t) == EI_TYPE_Q8_K; }
+static bool is_float(ei_type t) { return t == EI_TYPE_F16 || t == EI_TYPE_BF16; }
 
 static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
@@ -103,6 +104,10 @@ static char *make_acts(ei_type t, int64_t n, int nc, uint64_t *seed, size_t *str
 
 /* the activation values the kernels see: the quantized ones */
 static void dequant_act(ei_type t, const char *row, int64_t n, float *out) {
+    if (is_float(t)) { /* f32 values, already rounded */
+        memcpy(out, row, sizeof(float) * (size_t)n);
+        return;
+    }
     ei_type_traits_of(ei_pack_act_type(t))->dequantize(row, out, n);
 }
 
@@ -163,8 +168,8 @@ static void check_type(ei_type t, int64_t n) {
 
     /* every SIMD kernel this CPU runs against the reference, every column
      * count, bit for bit */
-    ei_pack_kernel_fn simd[2];
-    const char *simd_name[2];
+    ei_pack_kernel_fn simd[3];
+    const char *simd_name[3];
     int n_simd = 0;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_supported();
@@ -172,9 +177,13 @@ static void check_type(ei_type t, int64_t n) {
         simd_name[n_simd] = "avx512vnni";
         simd[n_simd++] = ei_pack_kernel_avx512vnni(t);
     }
+    if (is_float(t) && (level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI)) {
+        simd_name[n_simd] = "avx512";
+        simd[n_simd++] = ei_pack_kernel_float_avx512(t);
+    }
     if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) {
         simd_name[n_simd] = "avx2";
-        simd[n_simd++] = ei_pack_kernel_avx2(t);
+        simd[n_simd++] = is_float(t) ? ei_pack_kernel_float_avx2(t) : ei_pack_kernel_avx2(t);
     }
 #endif
     for (int i = 0; i < n_simd; i++) {
@@ -286,7 +295,8 @@ static void test_matmul_shared(void **state) {
                                {EI_TYPE_Q4_0, EI_TYPE_Q4_1, EI_TYPE_Q4_0},
                                {EI_TYPE_Q4_1, EI_TYPE_Q5_1, EI_TYPE_Q4_1},
                                {EI_TYPE_IQ4_NL, EI_TYPE_MXFP4, EI_TYPE_Q8_0},
-                               {EI_TYPE_IQ4_XS, EI_TYPE_Q6_K, EI_TYPE_Q4_K}};
+                               {EI_TYPE_IQ4_XS, EI_TYPE_Q6_K, EI_TYPE_Q4_K},
+                               {EI_TYPE_F16, EI_TYPE_F16, EI_TYPE_F16}};
     const int outs[3] = {48, 16, 32};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         const int64_t n = is_k(sets[k][0]) ? 512 : 96;
@@ -356,7 +366,14 @@ static void test_matmul(void **state) {
             num += (y1[k] - yu[k]) * (double)(y1[k] - yu[k]);
             den += (double)yu[k] * yu[k];
         }
-        /* float order only: the same integers and scales as the plain path */
+        /* float order only: the same integers and scales as the plain path;
+         * F16 and BF16 keep vec_dot's order: the same bits */
+        if (is_float(t))
+            for (int k = 0; k < max_rows * n_out; k++)
+                if (!same_bits(y1[k], yu[k])) {
+                    print_error("%s: packed %.9g, unpacked %.9g at %d\n", ei_type_name(t), y1[k], yu[k], k);
+                    fail();
+                }
         if (!(num <= 1e-10 * den)) {
             print_error("%s: packed against unpacked, nmse %g\n", ei_type_name(t), num / den);
             fail();

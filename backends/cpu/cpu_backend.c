@@ -238,6 +238,13 @@ static void reference_task(void *ctx, int64_t chunk) {
 
 #define PACKED_CHUNK 4
 #define PACKED_COLS 64
+/* F16 and BF16 (f32 activation rows, 16 times the bytes of Q8_0's): a
+ * task is one group against 256 rows. 2048 x 8192 F16 against 512 rows,
+ * two threads, beside ggml's mul_mat (tests/microbench/f16_vs_ggml.c,
+ * ggml time / ours): 4 groups x 64 rows 0.93, 1 x 128 0.98, 1 x 256
+ * 1.02, 2 x 256 0.99, 1 x 512 0.88. */
+#define PACKED_CHUNK_FLOAT 1
+#define PACKED_COLS_FLOAT 256
 
 typedef struct pack_job {
     const ei_tensor *w;
@@ -307,6 +314,7 @@ typedef struct packed_job {
     char *a; /* (rows, a_stride bytes) the input quantized once for every matrix */
     size_t a_stride;
     int rows;
+    int cols;         /* activation rows per task */
     int64_t n;        /* input width */
     ei_type w_type;   /* the first matrix's type (they share the activation format) */
     ei_act_quantize_fn quantize;
@@ -330,7 +338,7 @@ static void packed_task(void *ctx, int64_t task) {
     const int64_t n_out = mt->w->ne[1], n_groups = n_out / PACK_ROWS;
     const int64_t chunk = task % mt->n_chunks, block = task / mt->n_chunks;
     const int64_t g0 = chunk * mt->chunk, g1 = g0 + mt->chunk < n_groups ? g0 + mt->chunk : n_groups;
-    const int r0 = (int)(block * PACKED_COLS), r1 = r0 + PACKED_COLS < j->rows ? r0 + PACKED_COLS : j->rows;
+    const int r0 = (int)(block * j->cols), r1 = r0 + j->cols < j->rows ? r0 + j->cols : j->rows;
     for (int64_t g = g0; g < g1; g++)
         for (int r = r0; r < r1; r += PACK_COLS) {
             const int nc = r1 - r < PACK_COLS ? r1 - r : PACK_COLS;
@@ -350,7 +358,10 @@ static bool packed_matmul(ei_backend *be, const ei_tensor *const *ws, int n_w, c
     j.quantize = ei_vec_dot_selected()->quantize[act];
     j.a_stride = ei_pack_act_row_bytes(ws[0]->type, j.n);
     if (!j.quantize || !j.a_stride || (size_t)rows > SIZE_MAX / j.a_stride) return false;
-    const int64_t n_blocks = (rows + PACKED_COLS - 1) / PACKED_COLS;
+    const bool float_w = act == EI_TYPE_F16 || act == EI_TYPE_BF16;
+    j.cols = float_w ? PACKED_COLS_FLOAT : PACKED_COLS;
+    const int64_t group_chunk = float_w ? PACKED_CHUNK_FLOAT : PACKED_CHUNK;
+    const int64_t n_blocks = (rows + j.cols - 1) / j.cols;
     int64_t n_tasks = 0;
     for (int i = 0; i < n_w; i++) {
         packed_mat *mt = &j.mats[i];
@@ -361,7 +372,7 @@ static bool packed_matmul(ei_backend *be, const ei_tensor *const *ws, int n_w, c
         mt->kernel = ei_pack_kernel_selected(w->type);
         mt->group_bytes = ei_pack_bytes(w->type, w->ne[0], PACK_ROWS);
         if (!mt->kernel) return false;
-        mt->chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), GEMV_TASKS, PACKED_CHUNK, 1) : PACKED_CHUNK;
+        mt->chunk = rows == 1 ? gemv_chunk(n_groups, ei_pool_threads(pool_of(be)), GEMV_TASKS, PACKED_CHUNK, 1) : group_chunk;
         mt->n_chunks = (n_groups + mt->chunk - 1) / mt->chunk;
         mt->first_task = n_tasks;
         n_tasks += n_blocks * mt->n_chunks;

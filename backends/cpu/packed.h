@@ -34,6 +34,9 @@
  *                s = fmaf(d_w * d_a, (float)isum, s)
  *   IQ4_XS:      per super-block: isum = sum_j sc_j * (sum of w * a over sub-block j of 32)
  *                s = fmaf(d_w * d_a, (float)isum, s)   (w the level of the code, sc_j the 6-bit scale - 32)
+ *   F16, BF16:   vec_dot's float order, not the one above: activations are f32 rows rounded to
+ *                f16 / bf16; 8 lanes, lane l = fmaf(w, a, lane l) over values 8m + l, then
+ *                ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)) + 0 (packed_float.c)
  *
  * starting from s = 0, with d_w (and m_w, dmin_w) the file's f16 scales
  * as f32. Results depend only on the weight row and the activation row:
@@ -64,6 +67,7 @@
  *   IQ4_NL d[16] f16 | 4 units as Q4_0 (q the code, 0..15, of one of the 16 levels)
  *   MXFP4 e[16] u8 (the E8M0 exponents) | 4 units as Q4_0 (codes of the FP4 levels)
  *   IQ4_XS d[16] f16 | sc[8][16] i8 (6-bit scale - 32) | 32 units as Q4_0 (codes, the 256 values in order)
+ *   F16, BF16 (blocks of 8 values) bytes 16r..16r+15 = w[r][8b..8b+7], the file's 2-byte values
  *
  * (The block bytes equal 16 times the file's, apart from the unpacked 6-bit
  * scales: Q4_K 148 against 144, Q5_K 180 against 176, Q3_K 114 against 110,
@@ -125,6 +129,8 @@ ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t); /* NULL: do not pack on th
 #if defined(__x86_64__)
 ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t); /* AVX512-VNNI */
 ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t);       /* AVX2 + FMA + F16C */
+ei_pack_kernel_fn ei_pack_kernel_float_avx2(ei_type t);   /* F16, BF16: AVX2 + FMA + F16C */
+ei_pack_kernel_fn ei_pack_kernel_float_avx512(ei_type t); /* F16, BF16: AVX-512 F/VL (32 registers) */
 #endif
 
 #endif

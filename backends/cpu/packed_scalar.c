@@ -59,7 +59,11 @@ static b32_fields b32_fields_of(ei_type t, void *x) {
 
 bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
 
-static int64_t block_values(ei_type t) { return ei_pack_act_type(t) == EI_TYPE_Q8_K ? QK_K : 32; }
+static bool is_float(ei_type t) { return t == EI_TYPE_F16 || t == EI_TYPE_BF16; }
+
+static int64_t block_values(ei_type t) {
+    return is_float(t) ? 8 : ei_pack_act_type(t) == EI_TYPE_Q8_K ? QK_K : 32;
+}
 
 size_t ei_pack_block_bytes(ei_type t) {
     switch (t) {
@@ -72,6 +76,7 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q2_K: return Q2K_CODES + 16 * 64;
     case EI_TYPE_Q3_K: return Q3K_HI + 8 * 64;
     case EI_TYPE_IQ4_XS: return XS_UNITS + 32 * 64;
+    case EI_TYPE_F16: case EI_TYPE_BF16: return PACK_ROWS * 8 * 2;
     default: return 0;
     }
 }
@@ -288,6 +293,12 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
     const int64_t nb = n / block_values(t);
     for (int64_t g = g0; g < g1; g++) {
         uint8_t *out = (uint8_t *)dst + (size_t)g * (size_t)nb * bb;
+        if (is_float(t)) { /* 16 bytes of each row in turn (a file block: 8 values) */
+            for (int64_t b = 0; b < nb; b++)
+                for (int r = 0; r < PACK_ROWS; r++)
+                    memcpy(out + (size_t)b * bb + 16 * r, (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes + 16 * b, 16);
+            continue;
+        }
         for (int r = 0; r < PACK_ROWS; r++) {
             const char *row = (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes;
             for (int64_t b = 0; b < nb; b++) pack_one(t, row + (size_t)b * file_block, r, out + (size_t)b * bb);
@@ -301,6 +312,7 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
 static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
     uint8_t c[256]; /* the row's codes for this block, in order */
     switch (t) {
+    case EI_TYPE_F16: case EI_TYPE_BF16: memcpy(x, blk + 16 * r, 16); break;
     case EI_TYPE_Q8_0: {
         block_q8_0 *b = x;
         memcpy(&b->d, blk + 2 * r, 2);
@@ -424,6 +436,7 @@ ei_type ei_pack_act_type(ei_type w) {
     case EI_TYPE_Q2_K: case EI_TYPE_Q3_K: case EI_TYPE_Q4_K: case EI_TYPE_Q5_K: case EI_TYPE_Q6_K: case EI_TYPE_IQ4_XS:
         return EI_TYPE_Q8_K;
     case EI_TYPE_Q4_1: case EI_TYPE_Q5_1: return EI_TYPE_Q8_1;
+    case EI_TYPE_F16: case EI_TYPE_BF16: return w; /* f32 rows rounded to f16 / bf16 (vec_dot.h) */
     default: return EI_TYPE_Q8_0;
     }
 }
@@ -431,12 +444,13 @@ ei_type ei_pack_act_type(ei_type w) {
 size_t ei_pack_act_row_bytes(ei_type w, int64_t n) {
     const ei_type act = ei_pack_act_type(w);
     const size_t base = ei_vec_dot_act_row_bytes(act, n);
-    if (!base) return 0;
+    if (!base || is_float(w)) return base; /* floats: no extras */
     if (act == EI_TYPE_Q8_K) return base + ei_align64((size_t)(n / 32) * 2);
     return base + ei_align64((size_t)(n / 32) * 4);
 }
 
 void ei_pack_act_finish(ei_type w, void *row, int64_t n) {
+    if (is_float(w)) return;
     const ei_type act = ei_pack_act_type(w);
     char *extra = (char *)row + ei_vec_dot_act_row_bytes(act, n);
     if (act == EI_TYPE_Q8_K) {
@@ -563,6 +577,28 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
     }
 }
 
+/* F16, BF16: vec_dot's float order (vec_dot_scalar.c): 8 lanes, lane l
+ * the fused products of values 8m + l, then its hsum8, plus the empty tail */
+static void kernel_float(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
+                         size_t y_stride) {
+    const uint8_t *g = group;
+    for (int c = 0; c < nc; c++) {
+        const float *x = (const float *)((const char *)a + (size_t)c * a_stride);
+        for (int r = 0; r < PACK_ROWS; r++) {
+            float acc[8] = {0};
+            for (int64_t b = 0; b < n / 8; b++)
+                for (int l = 0; l < 8; l++) {
+                    uint16_t h;
+                    memcpy(&h, g + (size_t)b * PACK_ROWS * 16 + 16 * r + 2 * l, 2);
+                    const float w = t == EI_TYPE_F16 ? ei_fp16_to_fp32(h) : ei_bf16_to_fp32(h);
+                    acc[l] = fmaf(w, x[8 * b + l], acc[l]);
+                }
+            const float tail = 0;
+            y[(size_t)c * y_stride + r] = (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))) + tail;
+        }
+    }
+}
+
 #define REF(name, T, fn)                                                                                         \
     static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) {      \
         fn(T, n, g, a, as, nc, y, ys);                                                                         \
@@ -580,6 +616,8 @@ REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
 REF(ref_iq4_nl, EI_TYPE_IQ4_NL, kernel_q8_0_family)
 REF(ref_mxfp4, EI_TYPE_MXFP4, kernel_q8_0_family)
 REF(ref_iq4_xs, EI_TYPE_IQ4_XS, kernel_k)
+REF(ref_f16, EI_TYPE_F16, kernel_float)
+REF(ref_bf16, EI_TYPE_BF16, kernel_float)
 
 ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     switch (t) {
@@ -596,6 +634,8 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     case EI_TYPE_IQ4_NL: return ref_iq4_nl;
     case EI_TYPE_MXFP4: return ref_mxfp4;
     case EI_TYPE_IQ4_XS: return ref_iq4_xs;
+    case EI_TYPE_F16: return ref_f16;
+    case EI_TYPE_BF16: return ref_bf16;
     default: return NULL;
     }
 }
@@ -610,6 +650,10 @@ ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_selected();
+    if (is_float(t)) /* F16, BF16: AVX-512 F/VL for its 32 registers, else AVX2 */
+        return level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_float_avx512(t)
+               : level == EI_CPU_AVX2                                ? ei_pack_kernel_float_avx2(t)
+                                                                     : NULL;
     const ei_pack_kernel_fn vnni = level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_avx512vnni(t) : NULL;
     if (vnni) return vnni;
     if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx2(t);

@@ -21,6 +21,8 @@
  * WEIGHTS=FILE:OFFSET:STRIDE takes copy c's weight from a model file mapped
  * as the engines map it, at OFFSET + c * STRIDE (`edgeinfer info FILE`
  * prints the offsets; STRIDE from one layer's tensor to the next's).
+ * The backend's copies are packed as a model's are (prepare_weight, where
+ * the CPU packs F16); EDGEINFER_PACK=0 times the plain path instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +98,10 @@ int main(int argc, char **argv) {
     }
     ei_backend *be = NULL;
     if (ei_cpu_backend_new(THREADS, &be) != EI_OK) return 1;
+    for (int c = 0; c < copies; c++) { /* packed as a model's are (EDGEINFER_PACK=0: the plain path) */
+        ew[c].be = be;
+        if (be->ops->prepare_weight(be, &ew[c], false) != EI_OK) return 1;
+    }
     float *y = malloc(sizeof(float) * (size_t)m * n);
     if (!y) return 1;
     double best_ggml = 1e9, best_ours = 1e9;
@@ -120,6 +126,7 @@ int main(int argc, char **argv) {
            "max diff %.2g\n",
            n, k, m, best_ggml * 1e3, fma8 / best_ggml / 1e9 / THREADS, best_ours * 1e3, fma8 / best_ours / 1e9 / THREADS,
            best_ggml / best_ours, max_diff);
+    for (int c = 0; c < copies; c++) be->ops->release_weight(be, &ew[c]);
     be->ops->free(be);
     free(y);
     ggml_free(ctx);

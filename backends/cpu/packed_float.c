@@ -1,0 +1,136 @@
+/*
+ * packed_float.c — the packed kernels (packed.h) of F16 and BF16 weights,
+ * for AVX2 (+ FMA, F16C) and for AVX-512 (F, VL).
+ *
+ * Why packed: generation reads a float matrix once per token, and the
+ * plain kernel (vec_dot_avx2.c, dot_rows) walks four rows side by side,
+ * four streams of one 4 KiB page each for a 2048-wide F16 row. On a Zen 4
+ * that kept one core at 17-19 GB/s against 30 GB/s for a single stream of
+ * the same bytes (a standalone test, 512 MiB of F16, one thread: four rows
+ * side by side 16-17 GB/s, the same rows interleaved 8 values at a time
+ * 29-31 GB/s, a plain read 28-31 GB/s); software prefetch ahead of the
+ * four streams made it slower. A packed block holds 8 values of each of
+ * the 16 rows of a group, so a group is one stream.
+ *
+ * The arithmetic is vec_dot's float order (vec_dot_scalar.c): per output
+ * one accumulator of 8 lanes, lane l the fused products of values 8m + l,
+ * block after block, then ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
+ * plus 0 (the tail a row of whole blocks does not have). Packing a float
+ * matrix changes no bits: the plain kernels and these give the same
+ * results, and the activations are the same f32 rows (rounded to f16 or
+ * bf16 by the vec_dot quantizer).
+ *
+ * The accumulators are kept in registers for a pass of RW rows x NA
+ * activation rows over CHUNK_BLOCKS blocks, and in memory between passes
+ * (a pass only splits each output's one chain: same bits). AVX2 has 16
+ * registers: generation takes rows in halves of 8 (8 accumulators), prompts
+ * 2 x 4; AVX-512 VL's 32 let the same code take all 16 rows for
+ * generation and 8 x 3 for prompts. On a Zen 4, 2048 x 8192 F16 against
+ * 512 rows, two threads, beside ggml's mul_mat (f16_vs_ggml.c, ggml time
+ * / ours, two rounds): 4 x 4 passes over 32 blocks 0.90-0.95, 4 x 4 over
+ * 64 0.94-0.97, 8 x 3 over 32 0.96-1.00, 8 x 3 over 64 1.01-1.02, 8 x 2
+ * 0.94-0.97, 2 x 8 0.68 (the unpacked tile of vec_dot_avx2.c: 1.05).
+ */
+#include "backends/cpu/packed.h"
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define BASE "avx2,fma,f16c"
+#define AI static inline __attribute__((always_inline, target(BASE)))
+#define TG_AVX2 __attribute__((target(BASE)))
+#define TG_AVX512 __attribute__((target("avx512f,avx512vl," BASE)))
+
+#define BLOCK_BYTES 256 /* 16 rows x 8 values x 2 bytes */
+/* Blocks per pass: 64 blocks of a group (16 KiB) and of up to PACK_COLS
+ * activation rows (8 x 2 KiB) stay in L1 across the passes over them. */
+#define CHUNK_BLOCKS 64
+
+/* 8 values of row r of block blk as f32 */
+AI __m256 load8(int bf16, const uint8_t *blk, int r) {
+    const __m128i h = _mm_loadu_si128((const __m128i *)(blk + 16 * r));
+    if (!bf16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* state[r][c] += rows r0..r0+RW-1 of blocks [b0, b1) against activation
+ * rows c0..c0+NA-1 (a[c] the row of column c) */
+AI void pass(int bf16, const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const float *const *a,
+             int c0, const int NA, __m256 (*state)[PACK_COLS]) {
+    __m256 acc[PACK_ROWS][8];
+    for (int q = 0; q < RW; q++)
+        for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
+    for (int64_t b = b0; b < b1; b++) {
+        const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
+        __m256 av[8]; /* the activations first: NA + 1 registers beside the accumulators */
+        for (int c = 0; c < NA; c++) av[c] = _mm256_loadu_ps(a[c0 + c] + 8 * b);
+        for (int q = 0; q < RW; q++) {
+            const __m256 x = load8(bf16, blk, r0 + q);
+            for (int c = 0; c < NA; c++) acc[q][c] = _mm256_fmadd_ps(x, av[c], acc[q][c]);
+        }
+    }
+    for (int q = 0; q < RW; q++)
+        for (int c = 0; c < NA; c++) state[r0 + q][c0 + c] = acc[q][c];
+}
+
+/* vec_dot_scalar.c's hsum8, lanes (0 4) (2 6) (1 5) (3 7) */
+AI float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The whole product of a group: RW_GEN rows per pass for one column,
+ * RW x NA for more (NA at most 8). */
+AI void group_float(int bf16, int64_t n, const uint8_t *group, const char *va, size_t as, int nc, float *y, size_t ys,
+                    const int RW_GEN, const int RW, const int NA) {
+    const int64_t nb = n / 8;
+    const float *a[PACK_COLS];
+    __m256 state[PACK_ROWS][PACK_COLS];
+    for (int c = 0; c < nc; c++) a[c] = (const float *)(va + (size_t)c * as);
+    for (int r = 0; r < PACK_ROWS; r++)
+        for (int c = 0; c < nc; c++) state[r][c] = _mm256_setzero_ps();
+    for (int64_t b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
+        const int64_t b1 = b0 + CHUNK_BLOCKS < nb ? b0 + CHUNK_BLOCKS : nb;
+        if (nc == 1) {
+            for (int r0 = 0; r0 < PACK_ROWS; r0 += RW_GEN) pass(bf16, group, b0, b1, r0, RW_GEN, a, 0, 1, state);
+            continue;
+        }
+        int step;
+        for (int c0 = 0; c0 < nc; c0 += step) { /* NA columns a pass; the rest in fours, then what is left */
+            const int left = nc - c0;
+            step = left >= NA ? NA : left >= 4 ? 4 : left;
+            for (int r0 = 0; r0 < PACK_ROWS; r0 += RW) {
+                if (step == NA) pass(bf16, group, b0, b1, r0, RW, a, c0, NA, state);
+                else if (step == 4) pass(bf16, group, b0, b1, r0, RW, a, c0, 4, state);
+                else if (step == 3) pass(bf16, group, b0, b1, r0, RW, a, c0, 3, state);
+                else if (step == 2) pass(bf16, group, b0, b1, r0, RW, a, c0, 2, state);
+                else pass(bf16, group, b0, b1, r0, RW, a, c0, 1, state);
+            }
+        }
+    }
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < PACK_ROWS; r++) y[(size_t)c * ys + r] = hsum8(state[r][c]) + 0.0f;
+}
+
+#define KERNEL(name, target, bf16, RW_GEN, RW, NA)                                                                  \
+    target static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) { \
+        group_float(bf16, n, g, a, as, nc, y, ys, RW_GEN, RW, NA);                                           \
+    }
+KERNEL(avx2_f16, TG_AVX2, 0, 8, 2, 4)
+KERNEL(avx2_bf16, TG_AVX2, 1, 8, 2, 4)
+KERNEL(avx512_f16, TG_AVX512, 0, 16, 8, 3)
+KERNEL(avx512_bf16, TG_AVX512, 1, 16, 8, 3)
+
+ei_pack_kernel_fn ei_pack_kernel_float_avx2(ei_type t) {
+    return t == EI_TYPE_F16 ? avx2_f16 : t == EI_TYPE_BF16 ? avx2_bf16 : NULL;
+}
+
+ei_pack_kernel_fn ei_pack_kernel_float_avx512(ei_type t) {
+    return t == EI_TYPE_F16 ? avx512_f16 : t == EI_TYPE_BF16 ? avx512_bf16 : NULL;
+}
+
+#endif
