@@ -181,9 +181,9 @@ static void check_type(ei_type t, int64_t n) {
         simd_name[n_simd] = "avx512";
         simd[n_simd++] = ei_pack_kernel_float_avx512(t);
     }
-    if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) {
+    if (!is_float(t) && (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI)) {
         simd_name[n_simd] = "avx2";
-        simd[n_simd++] = is_float(t) ? ei_pack_kernel_float_avx2(t) : ei_pack_kernel_avx2(t);
+        simd[n_simd++] = ei_pack_kernel_avx2(t);
     }
 #endif
     for (int i = 0; i < n_simd; i++) {

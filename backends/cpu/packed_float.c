@@ -1,6 +1,6 @@
 /*
  * packed_float.c — the packed kernels (packed.h) of F16 and BF16 weights,
- * for AVX2 (+ FMA, F16C) and for AVX-512 (F, VL).
+ * for AVX-512 (F, VL: AVX2's 256-bit instructions with 32 registers).
  *
  * Why packed: generation reads a float matrix once per token, and the
  * plain kernel (vec_dot_avx2.c, dot_rows) walks four rows side by side,
@@ -22,14 +22,20 @@
  *
  * The accumulators are kept in registers for a pass of RW rows x NA
  * activation rows over CHUNK_BLOCKS blocks, and in memory between passes
- * (a pass only splits each output's one chain: same bits). AVX2 has 16
- * registers: generation takes rows in halves of 8 (8 accumulators), prompts
- * 2 x 4; AVX-512 VL's 32 let the same code take all 16 rows for
- * generation and 8 x 3 for prompts. On a Zen 4, 2048 x 8192 F16 against
- * 512 rows, two threads, beside ggml's mul_mat (f16_vs_ggml.c, ggml time
- * / ours, two rounds): 4 x 4 passes over 32 blocks 0.90-0.95, 4 x 4 over
- * 64 0.94-0.97, 8 x 3 over 32 0.96-1.00, 8 x 3 over 64 1.01-1.02, 8 x 2
- * 0.94-0.97, 2 x 8 0.68 (the unpacked tile of vec_dot_avx2.c: 1.05).
+ * (a pass only splits each output's one chain: same bits). The 32
+ * registers of AVX-512 VL take all 16 rows at once for generation and
+ * 8 x 3 for prompts. On a Zen 4, 2048 x 8192 F16 against 512 rows, two
+ * threads, beside ggml's mul_mat (f16_vs_ggml.c, ggml time / ours, two
+ * rounds): 4 x 4 passes over 32 blocks 0.90-0.95, 4 x 4 over 64 0.94-0.97,
+ * 8 x 3 over 32 0.96-1.00, 8 x 3 over 64 1.01-1.02, 8 x 2 0.94-0.97, 2 x 8
+ * 0.68 (the unpacked tile of vec_dot_avx2.c: 1.05).
+ *
+ * Only AVX-512 CPUs pack floats. With AVX2's 16 registers the passes were
+ * 2 x 4, or 3 x 4 with a sixteenth row alone: on the same Zen 4 (the
+ * AVX2 level forced), three rounds, 96-109 ms against 87-96 ms for the
+ * unpacked 3 x 4 tile (2048 x 8192 against 512 rows), and on the Zen 3
+ * AVX2 machine of earlier sessions the unpacked generation already ran at
+ * llama.cpp's speed (docs/benchmarks.md).
  */
 #include "backends/cpu/packed.h"
 
@@ -38,10 +44,9 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#define BASE "avx2,fma,f16c"
-#define AI static inline __attribute__((always_inline, target(BASE)))
-#define TG_AVX2 __attribute__((target(BASE)))
-#define TG_AVX512 __attribute__((target("avx512f,avx512vl," BASE)))
+#define TARGET "avx512f,avx512vl,avx2,fma,f16c"
+#define AI static inline __attribute__((always_inline, target(TARGET)))
+#define TG __attribute__((target(TARGET)))
 
 #define BLOCK_BYTES 256 /* 16 rows x 8 values x 2 bytes */
 /* Blocks per pass: 64 blocks of a group (16 KiB) and of up to PACK_COLS
@@ -116,18 +121,12 @@ AI void group_float(int bf16, int64_t n, const uint8_t *group, const char *va, s
         for (int r = 0; r < PACK_ROWS; r++) y[(size_t)c * ys + r] = hsum8(state[r][c]) + 0.0f;
 }
 
-#define KERNEL(name, target, bf16, RW_GEN, RW, NA)                                                                  \
-    target static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) { \
+#define KERNEL(name, bf16, RW_GEN, RW, NA)                                                                  \
+    TG static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) { \
         group_float(bf16, n, g, a, as, nc, y, ys, RW_GEN, RW, NA);                                           \
     }
-KERNEL(avx2_f16, TG_AVX2, 0, 8, 2, 4)
-KERNEL(avx2_bf16, TG_AVX2, 1, 8, 2, 4)
-KERNEL(avx512_f16, TG_AVX512, 0, 16, 8, 3)
-KERNEL(avx512_bf16, TG_AVX512, 1, 16, 8, 3)
-
-ei_pack_kernel_fn ei_pack_kernel_float_avx2(ei_type t) {
-    return t == EI_TYPE_F16 ? avx2_f16 : t == EI_TYPE_BF16 ? avx2_bf16 : NULL;
-}
+KERNEL(avx512_f16, 0, 16, 8, 3)
+KERNEL(avx512_bf16, 1, 16, 8, 3)
 
 ei_pack_kernel_fn ei_pack_kernel_float_avx512(ei_type t) {
     return t == EI_TYPE_F16 ? avx512_f16 : t == EI_TYPE_BF16 ? avx512_bf16 : NULL;

@@ -643,17 +643,16 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
  * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K, Q3_K, Q5_K, Q5_1, IQ4_NL,
  * MXFP4, IQ4_XS) takes the AVX2 one
- * there: every packed kernel gives the reference's bits. EDGEINFER_PACK=0
- * turns packing off (to compare). */
+ * there: every packed kernel gives the reference's bits. F16 and BF16 pack
+ * on AVX-512 CPUs only (packed_float.c). EDGEINFER_PACK=0 turns packing
+ * off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     const char *env = getenv("EDGEINFER_PACK");
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_selected();
-    if (is_float(t)) /* F16, BF16: AVX-512 F/VL for its 32 registers, else AVX2 */
-        return level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_float_avx512(t)
-               : level == EI_CPU_AVX2                                ? ei_pack_kernel_float_avx2(t)
-                                                                     : NULL;
+    if (is_float(t)) /* F16, BF16: AVX-512 only (packed_float.c says why) */
+        return level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_float_avx512(t) : NULL;
     const ei_pack_kernel_fn vnni = level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_avx512vnni(t) : NULL;
     if (vnni) return vnni;
     if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx2(t);
