@@ -64,12 +64,12 @@ AI __m256 load8(int bf16, const uint8_t *blk, int r) {
  * rows c0..c0+NA-1 (a[c] the row of column c) */
 AI void pass(int bf16, const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const float *const *a,
              int c0, const int NA, __m256 (*state)[PACK_COLS]) {
-    __m256 acc[PACK_ROWS][8];
+    __m256 acc[PACK_ROWS][4];
     for (int q = 0; q < RW; q++)
         for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
     for (int64_t b = b0; b < b1; b++) {
         const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
-        __m256 av[8]; /* the activations first: NA + 1 registers beside the accumulators */
+        __m256 av[4]; /* the activations first: NA + 1 registers beside the accumulators */
         for (int c = 0; c < NA; c++) av[c] = _mm256_loadu_ps(a[c0 + c] + 8 * b);
         for (int q = 0; q < RW; q++) {
             const __m256 x = load8(bf16, blk, r0 + q);
@@ -89,7 +89,7 @@ AI float hsum8(__m256 v) {
 }
 
 /* The whole product of a group: RW_GEN rows per pass for one column,
- * RW x NA for more (NA at most 8). */
+ * RW x NA for more (NA at most 4). */
 AI void group_float(int bf16, int64_t n, const uint8_t *group, const char *va, size_t as, int nc, float *y, size_t ys,
                     const int RW_GEN, const int RW, const int NA) {
     const int64_t nb = n / 8;
@@ -105,12 +105,10 @@ AI void group_float(int bf16, int64_t n, const uint8_t *group, const char *va, s
             continue;
         }
         int step;
-        for (int c0 = 0; c0 < nc; c0 += step) { /* NA columns a pass; the rest in fours, then what is left */
-            const int left = nc - c0;
-            step = left >= NA ? NA : left >= 4 ? 4 : left;
+        for (int c0 = 0; c0 < nc; c0 += step) { /* NA columns a pass, then what is left */
+            step = nc - c0 >= NA ? NA : nc - c0;
             for (int r0 = 0; r0 < PACK_ROWS; r0 += RW) {
                 if (step == NA) pass(bf16, group, b0, b1, r0, RW, a, c0, NA, state);
-                else if (step == 4) pass(bf16, group, b0, b1, r0, RW, a, c0, 4, state);
                 else if (step == 3) pass(bf16, group, b0, b1, r0, RW, a, c0, 3, state);
                 else if (step == 2) pass(bf16, group, b0, b1, r0, RW, a, c0, 2, state);
                 else pass(bf16, group, b0, b1, r0, RW, a, c0, 1, state);
