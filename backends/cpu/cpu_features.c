@@ -54,6 +54,10 @@ static void detect_x86(ei_cpu_features *f) {
     f->avx512bw = b & (1u << 30);
     f->avx512vl = b & (1u << 31);
     f->avx512vnni = c & (1u << 11);
+    if (a >= 1) { /* leaf 7 sub-leaf 1 */
+        __cpuid_count(7, 1, a, b, c, d);
+        f->avx512bf16 = a & (1u << 5);
+    }
 }
 #endif
 

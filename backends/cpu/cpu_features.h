@@ -43,6 +43,7 @@ typedef enum ei_cpu_level {
 typedef struct ei_cpu_features {
     bool avx, avx2, fma, f16c;
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni;
+    bool avx512bf16; /* vdpbf16ps: not a level of its own; the packed BF16 kernel asks for it */
     bool os_avx, os_avx512; /* the OS saves ymm (zmm and mask) registers */
     bool neon, neon_dotprod; /* aarch64: HWCAP_ASIMD, HWCAP_ASIMDDP */
 } ei_cpu_features;

@@ -44,36 +44,53 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "backends/cpu/vec_dot.h"
+
 #define TARGET "avx512f,avx512vl,avx2,fma,f16c"
+#define TARGET_BF16 TARGET ",avx512bf16"
 #define AI static inline __attribute__((always_inline, target(TARGET)))
-#define TG __attribute__((target(TARGET)))
+#define AI_BF16 static inline __attribute__((always_inline, target(TARGET_BF16)))
 
-#define BLOCK_BYTES 256 /* 16 rows x 8 values x 2 bytes */
-/* Blocks per pass: 64 blocks of a group (16 KiB) and of up to PACK_COLS
- * activation rows (8 x 2 KiB) stay in L1 across the passes over them. */
-#define CHUNK_BLOCKS 64
-
-/* 8 values of row r of block blk as f32 */
-AI __m256 load8(int bf16, const uint8_t *blk, int r) {
-    const __m128i h = _mm_loadu_si128((const __m128i *)(blk + 16 * r));
-    if (!bf16) return _mm256_cvtph_ps(h);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
+/* A pass over 512 values at a time: 64 F16 blocks of a group (16 KiB) or 32
+ * BF16 ones (16 KiB), and of up to PACK_COLS activation rows (8 x 2 KiB
+ * f32, 8 x 1 KiB bf16), stay in L1 across the passes over them. */
+#define CHUNK_VALUES 512
 
 /* state[r][c] += rows r0..r0+RW-1 of blocks [b0, b1) against activation
- * rows c0..c0+NA-1 (a[c] the row of column c) */
-AI void pass(int bf16, const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const float *const *a,
-             int c0, const int NA, __m256 (*state)[PACK_COLS]) {
+ * rows c0..c0+NA-1 (a[c] the row of column c: f32 for F16, bf16 for BF16).
+ * The activations first: NA + 1 registers beside the accumulators. */
+AI void pass_f16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const char *const *a, int c0,
+                 const int NA, __m256 (*state)[PACK_COLS]) {
     __m256 acc[PACK_ROWS][4];
     for (int q = 0; q < RW; q++)
         for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
     for (int64_t b = b0; b < b1; b++) {
-        const uint8_t *blk = group + (size_t)b * BLOCK_BYTES;
-        __m256 av[4]; /* the activations first: NA + 1 registers beside the accumulators */
-        for (int c = 0; c < NA; c++) av[c] = _mm256_loadu_ps(a[c0 + c] + 8 * b);
+        const uint8_t *blk = group + (size_t)b * 256; /* 16 rows x 8 values */
+        __m256 av[4];
+        for (int c = 0; c < NA; c++) av[c] = _mm256_loadu_ps((const float *)a[c0 + c] + 8 * b);
         for (int q = 0; q < RW; q++) {
-            const __m256 x = load8(bf16, blk, r0 + q);
+            const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16 * (r0 + q))));
             for (int c = 0; c < NA; c++) acc[q][c] = _mm256_fmadd_ps(x, av[c], acc[q][c]);
+        }
+    }
+    for (int q = 0; q < RW; q++)
+        for (int c = 0; c < NA; c++) state[r0 + q][c0 + c] = acc[q][c];
+}
+
+/* The same for BF16: one vdpbf16ps per 16 values (lane l: the pair 2l,
+ * 2l + 1, the odd one first), as packed_scalar.c's reference */
+AI_BF16 void pass_bf16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const char *const *a,
+                       int c0, const int NA, __m256 (*state)[PACK_COLS]) {
+    __m256 acc[PACK_ROWS][4];
+    for (int q = 0; q < RW; q++)
+        for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
+    for (int64_t b = b0; b < b1; b++) {
+        const uint8_t *blk = group + (size_t)b * 512; /* 16 rows x 16 values */
+        __m256bh av[4];
+        for (int c = 0; c < NA; c++) av[c] = (__m256bh)_mm256_loadu_si256((const __m256i *)(a[c0 + c] + 32 * b));
+        for (int q = 0; q < RW; q++) {
+            const __m256bh x = (__m256bh)_mm256_loadu_si256((const __m256i *)(blk + 32 * (r0 + q)));
+            for (int c = 0; c < NA; c++) acc[q][c] = _mm256_dpbf16_ps(acc[q][c], x, av[c]);
         }
     }
     for (int q = 0; q < RW; q++)
@@ -88,43 +105,50 @@ AI float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* The whole product of a group: RW_GEN rows per pass for one column,
- * RW x NA for more (NA at most 4). */
-AI void group_float(int bf16, int64_t n, const uint8_t *group, const char *va, size_t as, int nc, float *y, size_t ys,
-                    const int RW_GEN, const int RW, const int NA) {
-    const int64_t nb = n / 8;
-    const float *a[PACK_COLS];
-    __m256 state[PACK_ROWS][PACK_COLS];
-    for (int c = 0; c < nc; c++) a[c] = (const float *)(va + (size_t)c * as);
-    for (int r = 0; r < PACK_ROWS; r++)
-        for (int c = 0; c < nc; c++) state[r][c] = _mm256_setzero_ps();
-    for (int64_t b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
-        const int64_t b1 = b0 + CHUNK_BLOCKS < nb ? b0 + CHUNK_BLOCKS : nb;
-        if (nc == 1) {
-            for (int r0 = 0; r0 < PACK_ROWS; r0 += RW_GEN) pass(bf16, group, b0, b1, r0, RW_GEN, a, 0, 1, state);
-            continue;
-        }
-        int step;
-        for (int c0 = 0; c0 < nc; c0 += step) { /* NA columns a pass, then what is left */
-            step = nc - c0 >= NA ? NA : nc - c0;
-            for (int r0 = 0; r0 < PACK_ROWS; r0 += RW) {
-                if (step == NA) pass(bf16, group, b0, b1, r0, RW, a, c0, NA, state);
-                else if (step == 3) pass(bf16, group, b0, b1, r0, RW, a, c0, 3, state);
-                else if (step == 2) pass(bf16, group, b0, b1, r0, RW, a, c0, 2, state);
-                else pass(bf16, group, b0, b1, r0, RW, a, c0, 1, state);
-            }
-        }
-    }
-    for (int c = 0; c < nc; c++)
+/* The whole product of a group (blocks of VALS values, PASS their pass):
+ * all 16 rows per pass for one column, 8 x 3 for more (NA = 3 columns a
+ * pass, then what is left). A macro, as the two passes need different
+ * targets. */
+#define GROUP_BODY(PASS, VALS)                                                                                    \
+    const int RW = 8, NA = 3;                                                                                    \
+    const int64_t nb = n / (VALS), chunk = CHUNK_VALUES / (VALS);                                                \
+    const char *a[PACK_COLS];                                                                                    \
+    __m256 state[PACK_ROWS][PACK_COLS];                                                                          \
+    for (int c = 0; c < nc; c++) a[c] = (const char *)va + (size_t)c * as + act_offset;                          \
+    for (int r = 0; r < PACK_ROWS; r++)                                                                          \
+        for (int c = 0; c < nc; c++) state[r][c] = _mm256_setzero_ps();                                          \
+    for (int64_t b0 = 0; b0 < nb; b0 += chunk) {                                                                 \
+        const int64_t b1 = b0 + chunk < nb ? b0 + chunk : nb;                                                    \
+        if (nc == 1) {                                                                                           \
+            PASS(group, b0, b1, 0, PACK_ROWS, a, 0, 1, state);                                                   \
+            continue;                                                                                            \
+        }                                                                                                        \
+        int step;                                                                                                \
+        for (int c0 = 0; c0 < nc; c0 += step) {                                                                  \
+            step = nc - c0 >= NA ? NA : nc - c0;                                                                 \
+            for (int r0 = 0; r0 < PACK_ROWS; r0 += RW) {                                                         \
+                if (step == NA) PASS(group, b0, b1, r0, RW, a, c0, NA, state);                                   \
+                else if (step == 2) PASS(group, b0, b1, r0, RW, a, c0, 2, state);                                \
+                else PASS(group, b0, b1, r0, RW, a, c0, 1, state);                                               \
+            }                                                                                                    \
+        }                                                                                                        \
+    }                                                                                                            \
+    for (int c = 0; c < nc; c++)                                                                                 \
         for (int r = 0; r < PACK_ROWS; r++) y[(size_t)c * ys + r] = hsum8(state[r][c]) + 0.0f;
+
+__attribute__((target(TARGET))) static void avx512_f16(int64_t n, const void *vg, const void *va, size_t as, int nc,
+                                                       float *y, size_t ys) {
+    const uint8_t *group = vg;
+    const size_t act_offset = 0; /* the f32 values */
+    GROUP_BODY(pass_f16, 8)
 }
 
-#define KERNEL(name, bf16, RW_GEN, RW, NA)                                                                  \
-    TG static void name(int64_t n, const void *g, const void *a, size_t as, int nc, float *y, size_t ys) { \
-        group_float(bf16, n, g, a, as, nc, y, ys, RW_GEN, RW, NA);                                           \
-    }
-KERNEL(avx512_f16, 0, 16, 8, 3)
-KERNEL(avx512_bf16, 1, 16, 8, 3)
+__attribute__((target(TARGET_BF16))) static void avx512_bf16(int64_t n, const void *vg, const void *va, size_t as,
+                                                             int nc, float *y, size_t ys) {
+    const uint8_t *group = vg;
+    const size_t act_offset = ei_vec_dot_act_row_bytes(EI_TYPE_BF16, n); /* the bf16 copy (packed.h) */
+    GROUP_BODY(pass_bf16, 16)
+}
 
 ei_pack_kernel_fn ei_pack_kernel_float_avx512(ei_type t) {
     return t == EI_TYPE_F16 ? avx512_f16 : t == EI_TYPE_BF16 ? avx512_bf16 : NULL;

@@ -62,7 +62,7 @@ bool ei_pack_type_supported(ei_type t) { return ei_pack_block_bytes(t) != 0; }
 static bool is_float(ei_type t) { return t == EI_TYPE_F16 || t == EI_TYPE_BF16; }
 
 static int64_t block_values(ei_type t) {
-    return is_float(t) ? 8 : ei_pack_act_type(t) == EI_TYPE_Q8_K ? QK_K : 32;
+    return t == EI_TYPE_F16 ? 8 : t == EI_TYPE_BF16 ? 16 : ei_pack_act_type(t) == EI_TYPE_Q8_K ? QK_K : 32;
 }
 
 size_t ei_pack_block_bytes(ei_type t) {
@@ -76,7 +76,8 @@ size_t ei_pack_block_bytes(ei_type t) {
     case EI_TYPE_Q2_K: return Q2K_CODES + 16 * 64;
     case EI_TYPE_Q3_K: return Q3K_HI + 8 * 64;
     case EI_TYPE_IQ4_XS: return XS_UNITS + 32 * 64;
-    case EI_TYPE_F16: case EI_TYPE_BF16: return PACK_ROWS * 8 * 2;
+    case EI_TYPE_F16: return PACK_ROWS * 8 * 2;
+    case EI_TYPE_BF16: return PACK_ROWS * 16 * 2;
     default: return 0;
     }
 }
@@ -293,10 +294,11 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
     const int64_t nb = n / block_values(t);
     for (int64_t g = g0; g < g1; g++) {
         uint8_t *out = (uint8_t *)dst + (size_t)g * (size_t)nb * bb;
-        if (is_float(t)) { /* 16 bytes of each row in turn (a file block: 8 values) */
+        if (is_float(t)) { /* a block's values of each row in turn */
+            const size_t rb = bb / PACK_ROWS;
             for (int64_t b = 0; b < nb; b++)
                 for (int r = 0; r < PACK_ROWS; r++)
-                    memcpy(out + (size_t)b * bb + 16 * r, (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes + 16 * b, 16);
+                    memcpy(out + (size_t)b * bb + rb * (size_t)r, (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes + rb * (size_t)b, rb);
             continue;
         }
         for (int r = 0; r < PACK_ROWS; r++) {
@@ -312,7 +314,8 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
 static void unpack_one(ei_type t, const uint8_t *blk, int r, void *x) {
     uint8_t c[256]; /* the row's codes for this block, in order */
     switch (t) {
-    case EI_TYPE_F16: case EI_TYPE_BF16: memcpy(x, blk + 16 * r, 16); break;
+    case EI_TYPE_F16: memcpy(x, blk + 16 * r, 16); break;
+    case EI_TYPE_BF16: memcpy(x, blk + 32 * r, 32); break;
     case EI_TYPE_Q8_0: {
         block_q8_0 *b = x;
         memcpy(&b->d, blk + 2 * r, 2);
@@ -444,13 +447,24 @@ ei_type ei_pack_act_type(ei_type w) {
 size_t ei_pack_act_row_bytes(ei_type w, int64_t n) {
     const ei_type act = ei_pack_act_type(w);
     const size_t base = ei_vec_dot_act_row_bytes(act, n);
-    if (!base || is_float(w)) return base; /* floats: no extras */
+    if (!base || w == EI_TYPE_F16) return base;
+    if (w == EI_TYPE_BF16) return base + ei_align64((size_t)n * 2); /* + the values as bf16 */
     if (act == EI_TYPE_Q8_K) return base + ei_align64((size_t)(n / 32) * 2);
     return base + ei_align64((size_t)(n / 32) * 4);
 }
 
 void ei_pack_act_finish(ei_type w, void *row, int64_t n) {
-    if (is_float(w)) return;
+    if (w == EI_TYPE_F16) return;
+    if (w == EI_TYPE_BF16) { /* the f32 values are bf16 already: their high halves */
+        const float *x = row;
+        uint16_t *h = (uint16_t *)((char *)row + ei_vec_dot_act_row_bytes(EI_TYPE_BF16, n));
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, &x[i], 4);
+            h[i] = (uint16_t)(u >> 16);
+        }
+        return;
+    }
     const ei_type act = ei_pack_act_type(w);
     char *extra = (char *)row + ei_vec_dot_act_row_bytes(act, n);
     if (act == EI_TYPE_Q8_K) {
@@ -577,10 +591,11 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
     }
 }
 
-/* F16, BF16: vec_dot's float order (vec_dot_scalar.c): 8 lanes, lane l
- * the fused products of values 8m + l, then its hsum8, plus the empty tail */
-static void kernel_float(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
-                         size_t y_stride) {
+/* F16: vec_dot's float order (vec_dot_scalar.c): 8 lanes, lane l the
+ * fused products of values 8m + l, then its hsum8, plus the empty tail */
+static void kernel_f16(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
+                       size_t y_stride) {
+    (void)t;
     const uint8_t *g = group;
     for (int c = 0; c < nc; c++) {
         const float *x = (const float *)((const char *)a + (size_t)c * a_stride);
@@ -590,11 +605,35 @@ static void kernel_float(ei_type t, int64_t n, const void *group, const void *a,
                 for (int l = 0; l < 8; l++) {
                     uint16_t h;
                     memcpy(&h, g + (size_t)b * PACK_ROWS * 16 + 16 * r + 2 * l, 2);
-                    const float w = t == EI_TYPE_F16 ? ei_fp16_to_fp32(h) : ei_bf16_to_fp32(h);
-                    acc[l] = fmaf(w, x[8 * b + l], acc[l]);
+                    acc[l] = fmaf(ei_fp16_to_fp32(h), x[8 * b + l], acc[l]);
                 }
             const float tail = 0;
             y[(size_t)c * y_stride + r] = (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))) + tail;
+        }
+    }
+}
+
+/* BF16: vdpbf16ps's steps (AVX512_BF16), its denormal rules included. */
+static float bf16_daz(uint16_t h) { return (h & 0x7F80) ? ei_bf16_to_fp32(h) : ((h & 0x8000) ? -0.0f : 0.0f); }
+static float ftz(float x) { return fabsf(x) < 0x1p-126f ? copysignf(0.0f, x) : x; }
+
+static void kernel_bf16(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
+                        size_t y_stride) {
+    (void)t;
+    const uint8_t *g = group;
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_BF16, n);
+    for (int c = 0; c < nc; c++) {
+        const uint16_t *x = (const uint16_t *)((const char *)a + (size_t)c * a_stride + extra);
+        for (int r = 0; r < PACK_ROWS; r++) {
+            float acc[8] = {0};
+            for (int64_t b = 0; b < n / 16; b++)
+                for (int l = 0; l < 8; l++)
+                    for (int k = 1; k >= 0; k--) { /* the odd value of the pair first */
+                        uint16_t h;
+                        memcpy(&h, g + (size_t)b * PACK_ROWS * 32 + 32 * r + 2 * (2 * l + k), 2);
+                        acc[l] = ftz(fmaf(bf16_daz(h), bf16_daz(x[16 * b + 2 * l + k]), ftz(acc[l])));
+                    }
+            y[(size_t)c * y_stride + r] = (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))) + 0.0f;
         }
     }
 }
@@ -616,8 +655,8 @@ REF(ref_q6_K, EI_TYPE_Q6_K, kernel_k)
 REF(ref_iq4_nl, EI_TYPE_IQ4_NL, kernel_q8_0_family)
 REF(ref_mxfp4, EI_TYPE_MXFP4, kernel_q8_0_family)
 REF(ref_iq4_xs, EI_TYPE_IQ4_XS, kernel_k)
-REF(ref_f16, EI_TYPE_F16, kernel_float)
-REF(ref_bf16, EI_TYPE_BF16, kernel_float)
+REF(ref_f16, EI_TYPE_F16, kernel_f16)
+REF(ref_bf16, EI_TYPE_BF16, kernel_bf16)
 
 ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
     switch (t) {
@@ -651,8 +690,11 @@ ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_selected();
-    if (is_float(t)) /* F16, BF16: AVX-512 only (packed_float.c says why) */
-        return level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_float_avx512(t) : NULL;
+    if (is_float(t)) { /* AVX-512 only, BF16 with AVX512_BF16 (packed_float.c says why) */
+        const bool avx512 = level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI;
+        if (!avx512 || (t == EI_TYPE_BF16 && !ei_cpu_features_get()->avx512bf16)) return NULL;
+        return ei_pack_kernel_float_avx512(t);
+    }
     const ei_pack_kernel_fn vnni = level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_avx512vnni(t) : NULL;
     if (vnni) return vnni;
     if (level == EI_CPU_AVX2 || level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) return ei_pack_kernel_avx2(t);
