@@ -34,9 +34,12 @@
  *                s = fmaf(d_w * d_a, (float)isum, s)
  *   IQ4_XS:      per super-block: isum = sum_j sc_j * (sum of w * a over sub-block j of 32)
  *                s = fmaf(d_w * d_a, (float)isum, s)   (w the level of the code, sc_j the 6-bit scale - 32)
- *   F16, BF16:   vec_dot's float order, not the one above: activations are f32 rows rounded to
- *                f16 / bf16; 8 lanes, lane l = fmaf(w, a, lane l) over values 8m + l, then
+ *   F16:         vec_dot's float order, not the one above: activations are f32 rows rounded to
+ *                f16; 8 lanes, lane l = fmaf(w, a, lane l) over values 8m + l, then
  *                ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)) + 0 (packed_float.c)
+ *   BF16:        vdpbf16ps's (AVX512_BF16): activations rounded to bf16; 8 lanes, lane l over
+ *                the pairs 16m + 2l + 1, then 16m + 2l: lane = ftz(fmaf(daz(w), daz(a), ftz(lane))),
+ *                daz/ftz taking values below 2^-126 as zero (signed); then as F16
  *
  * starting from s = 0, with d_w (and m_w, dmin_w) the file's f16 scales
  * as f32. Results depend only on the weight row and the activation row:
@@ -67,7 +70,8 @@
  *   IQ4_NL d[16] f16 | 4 units as Q4_0 (q the code, 0..15, of one of the 16 levels)
  *   MXFP4 e[16] u8 (the E8M0 exponents) | 4 units as Q4_0 (codes of the FP4 levels)
  *   IQ4_XS d[16] f16 | sc[8][16] i8 (6-bit scale - 32) | 32 units as Q4_0 (codes, the 256 values in order)
- *   F16, BF16 (blocks of 8 values) bytes 16r..16r+15 = w[r][8b..8b+7], the file's 2-byte values
+ *   F16 (blocks of 8 values)   bytes 16r..16r+15 = w[r][8b..8b+7], the file's 2-byte values
+ *   BF16 (blocks of 16 values) bytes 32r..32r+31 = w[r][16b..16b+15], the file's 2-byte values
  *
  * (The block bytes equal 16 times the file's, apart from the unpacked 6-bit
  * scales: Q4_K 148 against 144, Q5_K 180 against 176, Q3_K 114 against 110,
@@ -110,7 +114,9 @@ void ei_pack_unpack_row(ei_type t, const void *packed, int64_t n, int64_t row, v
  * A packed product's activation row: for Q4_0, Q8_0 (Q4_1, Q5_1) a Q8_0 (Q8_1)
  * row of vec_dot.h (its aux part: codes and f32 scales) followed by int32
  * sum[nb] (the sum of each block's codes); for the K-quants and IQ4_XS a
- * Q8_K row followed by int16 sum32[n / 32] (the sums over sub-blocks of 32). */
+ * Q8_K row followed by int16 sum32[n / 32] (the sums over sub-blocks of 32);
+ * for F16 an f32 row of vec_dot.h (values rounded to f16); for BF16 that f32
+ * row (rounded to bf16) followed by the same values as bf16 (uint16 [n]). */
 ei_type ei_pack_act_type(ei_type w);                /* EI_TYPE_Q8_0, _Q8_1 or _Q8_K */
 size_t ei_pack_act_row_bytes(ei_type w, int64_t n); /* a multiple of 64 */
 /* Fill the packed extras of a row whose act-type part is already written. */

@@ -28,7 +28,9 @@
  * threads, beside ggml's mul_mat (f16_vs_ggml.c, ggml time / ours, two
  * rounds): 4 x 4 passes over 32 blocks 0.90-0.95, 4 x 4 over 64 0.94-0.97,
  * 8 x 3 over 32 0.96-1.00, 8 x 3 over 64 1.01-1.02, 8 x 2 0.94-0.97, 2 x 8
- * 0.68 (the unpacked tile of vec_dot_avx2.c: 1.05).
+ * 0.68 (the unpacked tile of vec_dot_avx2.c: 1.05). BF16, 1.1B pp512, two
+ * alternating runs: 8 x 3 166-167 t/s, 4 x 4 159-162, 8 x 2 134-146, 8 x 3
+ * over 1024 values 134-153.
  *
  * Only AVX-512 CPUs pack floats. With AVX2's 16 registers the passes were
  * 2 x 4, or 3 x 4 with a sixteenth row alone: on the same Zen 4 (the
@@ -106,11 +108,10 @@ AI float hsum8(__m256 v) {
 }
 
 /* The whole product of a group (blocks of VALS values, PASS their pass):
- * all 16 rows per pass for one column, 8 x 3 for more (NA = 3 columns a
- * pass, then what is left). A macro, as the two passes need different
- * targets. */
-#define GROUP_BODY(PASS, VALS)                                                                                    \
-    const int RW = 8, NA = 3;                                                                                    \
+ * all 16 rows per pass for one column, RW x NA for more (NA columns a pass,
+ * then what is left; NA at most 4). A macro, as the two passes need
+ * different targets. */
+#define GROUP_BODY(PASS, VALS, RW, NA)                                                                            \
     const int64_t nb = n / (VALS), chunk = CHUNK_VALUES / (VALS);                                                \
     const char *a[PACK_COLS];                                                                                    \
     __m256 state[PACK_ROWS][PACK_COLS];                                                                          \
@@ -128,6 +129,7 @@ AI float hsum8(__m256 v) {
             step = nc - c0 >= NA ? NA : nc - c0;                                                                 \
             for (int r0 = 0; r0 < PACK_ROWS; r0 += RW) {                                                         \
                 if (step == NA) PASS(group, b0, b1, r0, RW, a, c0, NA, state);                                   \
+                else if (step == 3) PASS(group, b0, b1, r0, RW, a, c0, 3, state);                                \
                 else if (step == 2) PASS(group, b0, b1, r0, RW, a, c0, 2, state);                                \
                 else PASS(group, b0, b1, r0, RW, a, c0, 1, state);                                               \
             }                                                                                                    \
@@ -140,14 +142,14 @@ __attribute__((target(TARGET))) static void avx512_f16(int64_t n, const void *vg
                                                        float *y, size_t ys) {
     const uint8_t *group = vg;
     const size_t act_offset = 0; /* the f32 values */
-    GROUP_BODY(pass_f16, 8)
+    GROUP_BODY(pass_f16, 8, 8, 3)
 }
 
 __attribute__((target(TARGET_BF16))) static void avx512_bf16(int64_t n, const void *vg, const void *va, size_t as,
                                                              int nc, float *y, size_t ys) {
     const uint8_t *group = vg;
     const size_t act_offset = ei_vec_dot_act_row_bytes(EI_TYPE_BF16, n); /* the bf16 copy (packed.h) */
-    GROUP_BODY(pass_bf16, 16)
+    GROUP_BODY(pass_bf16, 16, 8, 3)
 }
 
 ei_pack_kernel_fn ei_pack_kernel_float_avx512(ei_type t) {
