@@ -91,10 +91,13 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
 
-/* ---- Q4_K and Q6_K against Q8_K activations ----------------------------------- */
+/* ---- Q4_K, Q5_K and Q6_K against Q8_K activations ----------------------------------- */
 
-AI void tile_q4_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q4_K);
+/* Q5_K (T) is Q4_K's block with a unit of fifth bits per sub-block after
+ * it, as Q5_0's (packed.h): codes 0..31, the same sums. */
+AI void tile_q4_K(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
+                  size_t ys) {
+    const size_t bb = ei_pack_block_bytes(T);
     const int64_t nb = n / QK_K;
     const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
     __m512 acc[PACK_COLS];
@@ -104,12 +107,20 @@ AI void tile_q4_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
         __m512i isum[PACK_COLS];
         for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
+            if (T == EI_TYPE_Q5_K) pack_prefetch_part(blk, bb, j, 8); /* (see Q6_K's) */
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + 64 + 16 * j)));
             __m512i W[8];
             for (int u = 0; u < 4; u++) {
                 const __m512i x = load(blk + 320 + 64 * (4 * j + u));
                 W[2 * u] = lo4(x);
                 W[2 * u + 1] = hi4(x);
+            }
+            if (T == EI_TYPE_Q5_K) { /* bit g of each byte of sub-block j's unit -> 0x10 of W[g] */
+                const __m512i h = load(blk + 320 + 2048 + 64 * j), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
+                for (int g = 0; g < 8; g++) {
+                    const __m512i x = g < 4 ? _mm512_srli_epi16(h4, (unsigned)g) : _mm512_srli_epi16(h, (unsigned)(g - 4));
+                    W[g] = _mm512_or_si512(W[g], _mm512_and_si512(x, m));
+                }
             }
             for (int c = 0; c < NC; c++) {
                 const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
@@ -212,13 +223,15 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
 #define CALL_Q40(NC) tile_q8f(EI_TYPE_Q4_0, n, g, a, as, NC, y, ys)
 #define CALL_Q41(NC) tile_q8f(EI_TYPE_Q4_1, n, g, a, as, NC, y, ys)
 #define CALL_Q50(NC) tile_q8f(EI_TYPE_Q5_0, n, g, a, as, NC, y, ys)
-#define CALL_Q4K(NC) tile_q4_K(n, g, a, as, NC, y, ys)
+#define CALL_Q4K(NC) tile_q4_K(EI_TYPE_Q4_K, n, g, a, as, NC, y, ys)
+#define CALL_Q5K(NC) tile_q4_K(EI_TYPE_Q5_K, n, g, a, as, NC, y, ys)
 #define CALL_Q6K(NC) tile_q6_K(n, g, a, as, NC, y, ys)
 TILE_FNS(vnni_q8_0, CALL_Q80)
 TILE_FNS(vnni_q4_0, CALL_Q40)
 TILE_FNS(vnni_q4_1, CALL_Q41)
 TILE_FNS(vnni_q5_0, CALL_Q50)
 TILE_FNS(vnni_q4_K, CALL_Q4K)
+TILE_FNS(vnni_q5_K, CALL_Q5K)
 TILE_FNS(vnni_q6_K, CALL_Q6K)
 
 ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
@@ -228,6 +241,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     case EI_TYPE_Q4_1: return vnni_q4_1;
     case EI_TYPE_Q5_0: return vnni_q5_0;
     case EI_TYPE_Q4_K: return vnni_q4_K;
+    case EI_TYPE_Q5_K: return vnni_q5_K;
     case EI_TYPE_Q6_K: return vnni_q6_K;
     default: return NULL;
     }
