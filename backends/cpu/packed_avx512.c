@@ -38,6 +38,12 @@ AI __m512i bcast32(const void *p) {
 AI __m512 f16x16(const void *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 AI __m512i lo4(__m512i x) { return _mm512_and_si512(x, _mm512_set1_epi8(0x0F)); }
 AI __m512i hi4(__m512i x) { return _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0F)); }
+/* IQ4_NL's 16 levels plus 128 (1..241: unsigned codes for vpdpbusd; the
+ * 128 comes off through the activations' sums) in every 128-bit lane */
+AI __m512i iq4nl_levels_u8(void) {
+    const __m128i l = _mm_add_epi8(_mm_loadu_si128((const __m128i *)ei_kvalues_iq4nl), _mm_set1_epi8((char)0x80));
+    return _mm512_broadcast_i32x4(l);
+}
 
 /* ---- Q4_0, Q8_0 against Q8_0 activations, Q4_1 against Q8_1 ------------------------------- */
 
@@ -48,7 +54,7 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
     const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
     const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
-    const int off = T == EI_TYPE_Q8_0 ? 128 : T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
+    const int off = T == EI_TYPE_Q8_0 || T == EI_TYPE_IQ4_NL ? 128 : T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
     const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
     __m512 acc[PACK_COLS];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
@@ -64,6 +70,8 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
                 W[2 * u] = lo4(x);
                 W[2 * u + 1] = hi4(x);
             }
+            if (T == EI_TYPE_IQ4_NL)
+                for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(iq4nl_levels_u8(), W[g]);
             if (T == EI_TYPE_Q5_0) { /* fifth bits: bit g of each byte of the unit after the nibbles -> 0x10 */
                 const __m512i h = load(blk + 32 + 256), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
                 for (int g = 0; g < 8; g++) {
@@ -197,6 +205,49 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
 
+/* IQ4_XS: Q4_K's sub-blocks of 32 in Q4_0's units, codes looked up as
+ * IQ4_NL's (levels plus 128), signed 6-bit scales (scale - 32), no minimum */
+AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_IQ4_XS);
+    const int64_t nb = n / QK_K;
+    const size_t extra = ei_vec_dot_act_row_bytes(EI_TYPE_Q8_K, n);
+    const __m512i levels = iq4nl_levels_u8();
+    __m512 acc[PACK_COLS];
+    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        __m512i isum[PACK_COLS];
+        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            pack_prefetch_part(blk, bb, j, 8); /* (see Q6_K's) */
+            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
+            __m512i W[8];
+            for (int u = 0; u < 4; u++) {
+                const __m512i x = load(blk + 160 + 64 * (4 * j + u));
+                W[2 * u] = _mm512_shuffle_epi8(levels, lo4(x));
+                W[2 * u + 1] = _mm512_shuffle_epi8(levels, hi4(x));
+            }
+            for (int c = 0; c < NC; c++) {
+                const char *row = a + (size_t)c * as;
+                const int8_t *qa = ((const block_q8_K *)row)[b].qs + 32 * j;
+                const int16_t sum32 = ((const int16_t *)(row + extra))[8 * b + j];
+                __m512i i0 = _mm512_set1_epi32(-128 * sum32), i1 = _mm512_setzero_si512();
+                for (int g = 0; g < 8; g += 2) {
+                    i0 = _mm512_dpbusd_epi32(i0, W[g], bcast32(qa + 4 * g));
+                    i1 = _mm512_dpbusd_epi32(i1, W[g + 1], bcast32(qa + 4 * g + 4));
+                }
+                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
+            }
+        }
+        const __m512 dw = f16x16(blk);
+        for (int c = 0; c < NC; c++) {
+            const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
+}
+
 /* One function per (type, column count), the count a constant so that the
  * loops over columns unroll and the accumulators stay in registers. */
 #define TILE_FNS(name, call)                                                                                       \
@@ -226,6 +277,8 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
 #define CALL_Q4K(NC) tile_q4_K(EI_TYPE_Q4_K, n, g, a, as, NC, y, ys)
 #define CALL_Q5K(NC) tile_q4_K(EI_TYPE_Q5_K, n, g, a, as, NC, y, ys)
 #define CALL_Q6K(NC) tile_q6_K(n, g, a, as, NC, y, ys)
+#define CALL_NL(NC) tile_q8f(EI_TYPE_IQ4_NL, n, g, a, as, NC, y, ys)
+#define CALL_XS(NC) tile_iq4_xs(n, g, a, as, NC, y, ys)
 TILE_FNS(vnni_q8_0, CALL_Q80)
 TILE_FNS(vnni_q4_0, CALL_Q40)
 TILE_FNS(vnni_q4_1, CALL_Q41)
@@ -233,6 +286,8 @@ TILE_FNS(vnni_q5_0, CALL_Q50)
 TILE_FNS(vnni_q4_K, CALL_Q4K)
 TILE_FNS(vnni_q5_K, CALL_Q5K)
 TILE_FNS(vnni_q6_K, CALL_Q6K)
+TILE_FNS(vnni_iq4_nl, CALL_NL)
+TILE_FNS(vnni_iq4_xs, CALL_XS)
 
 ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     switch (t) {
@@ -243,6 +298,8 @@ ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     case EI_TYPE_Q4_K: return vnni_q4_K;
     case EI_TYPE_Q5_K: return vnni_q5_K;
     case EI_TYPE_Q6_K: return vnni_q6_K;
+    case EI_TYPE_IQ4_NL: return vnni_iq4_nl;
+    case EI_TYPE_IQ4_XS: return vnni_iq4_xs;
     default: return NULL;
     }
 }
