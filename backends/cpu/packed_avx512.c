@@ -51,11 +51,12 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
                  size_t ys) {
     const size_t bb = ei_pack_block_bytes(T);
     const int64_t nb = n / 32;
-    const ei_type act = T == EI_TYPE_Q4_1 ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
-    const ei_q8_layout l = ei_q8_layout_of(T == EI_TYPE_Q4_1 ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
+    const bool one = T == EI_TYPE_Q4_1 || T == EI_TYPE_Q5_1; /* m terms, Q8_1 activations */
+    const ei_type act = one ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
+    const ei_q8_layout l = ei_q8_layout_of(one ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
     const int off = T == EI_TYPE_Q8_0 || T == EI_TYPE_IQ4_NL ? 128 : T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
-    const size_t units = T == EI_TYPE_Q4_1 ? 64 : 32;
+    const size_t units = one ? 64 : 32;
     __m512 acc[PACK_COLS];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
@@ -72,8 +73,8 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
             }
             if (T == EI_TYPE_IQ4_NL)
                 for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(iq4nl_levels_u8(), W[g]);
-            if (T == EI_TYPE_Q5_0) { /* fifth bits: bit g of each byte of the unit after the nibbles -> 0x10 */
-                const __m512i h = load(blk + 32 + 256), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
+            if (T == EI_TYPE_Q5_0 || T == EI_TYPE_Q5_1) { /* fifth bits: bit g of each byte of the unit after the nibbles -> 0x10 */
+                const __m512i h = load(blk + units + 256), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
                 for (int g = 0; g < 8; g++) {
                     const __m512i x = g < 4 ? _mm512_srli_epi16(h4, (unsigned)g) : _mm512_srli_epi16(h, (unsigned)(g - 4));
                     W[g] = _mm512_or_si512(W[g], _mm512_and_si512(x, m));
@@ -92,7 +93,7 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
             const float da = ((const float *)(row + l.ds))[2 * b];
             acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(da)),
                                      _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), acc[c]);
-            if (T == EI_TYPE_Q4_1)
+            if (one)
                 acc[c] = _mm512_fmadd_ps(f16x16(blk + 32), _mm512_set1_ps(((const float *)(row + l.ds))[2 * b + 1]), acc[c]);
         }
     }
@@ -205,6 +206,50 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
 
+/* Q3_K: per sub-block v of 16, the two low bits of value 16v + 4t + i in
+ * bits 2t..2t+1 of unit v and the third in bit 4(v % 2) + t of unit v / 2
+ * of the high part (packed.h); codes q = value + 4, the 4 off through the
+ * activation's 16-value sums; signed scales */
+AI void tile_q3_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
+    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q3_K);
+    const int64_t nb = n / QK_K;
+    const __m512i m3 = _mm512_set1_epi8(0x03), m4 = _mm512_set1_epi8(0x04);
+    __m512 acc[PACK_COLS];
+    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = group + (size_t)b * bb;
+        __m512i isum[PACK_COLS];
+        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
+        for (int v = 0; v < 16; v++) {
+            pack_prefetch_part(blk, bb, v, 16); /* (see Q6_K's) */
+            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * v)));
+            const __m512i L = load(blk + 288 + 64 * v), H = load(blk + 288 + 1024 + 64 * (v / 2));
+            __m512i W[4];
+            for (int t = 0; t < 4; t++) {
+                const int k = 4 * (v % 2) + t; /* the third bit's position, moved to bit 2 */
+                const __m512i hb = k >= 2 ? _mm512_srli_epi16(H, (unsigned)(k - 2)) : _mm512_slli_epi16(H, (unsigned)(2 - k));
+                W[t] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, (unsigned)(2 * t)), m3), _mm512_and_si512(hb, m4));
+            }
+            for (int c = 0; c < NC; c++) {
+                const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
+                const int8_t *qa = ab->qs + 16 * v;
+                __m512i i0 = _mm512_set1_epi32(-4 * ab->bsums[v]), i1 = _mm512_setzero_si512();
+                i0 = _mm512_dpbusd_epi32(i0, W[0], bcast32(qa));
+                i1 = _mm512_dpbusd_epi32(i1, W[1], bcast32(qa + 4));
+                i0 = _mm512_dpbusd_epi32(i0, W[2], bcast32(qa + 8));
+                i1 = _mm512_dpbusd_epi32(i1, W[3], bcast32(qa + 12));
+                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
+            }
+        }
+        const __m512 dw = f16x16(blk);
+        for (int c = 0; c < NC; c++) {
+            const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
+}
+
 /* IQ4_XS: Q4_K's sub-blocks of 32 in Q4_0's units, codes looked up as
  * IQ4_NL's (levels plus 128), signed 6-bit scales (scale - 32), no minimum */
 AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
@@ -277,6 +322,8 @@ AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, c
 #define CALL_Q4K(NC) tile_q4_K(EI_TYPE_Q4_K, n, g, a, as, NC, y, ys)
 #define CALL_Q5K(NC) tile_q4_K(EI_TYPE_Q5_K, n, g, a, as, NC, y, ys)
 #define CALL_Q6K(NC) tile_q6_K(n, g, a, as, NC, y, ys)
+#define CALL_Q51(NC) tile_q8f(EI_TYPE_Q5_1, n, g, a, as, NC, y, ys)
+#define CALL_Q3K(NC) tile_q3_K(n, g, a, as, NC, y, ys)
 #define CALL_NL(NC) tile_q8f(EI_TYPE_IQ4_NL, n, g, a, as, NC, y, ys)
 #define CALL_XS(NC) tile_iq4_xs(n, g, a, as, NC, y, ys)
 TILE_FNS(vnni_q8_0, CALL_Q80)
@@ -286,6 +333,8 @@ TILE_FNS(vnni_q5_0, CALL_Q50)
 TILE_FNS(vnni_q4_K, CALL_Q4K)
 TILE_FNS(vnni_q5_K, CALL_Q5K)
 TILE_FNS(vnni_q6_K, CALL_Q6K)
+TILE_FNS(vnni_q5_1, CALL_Q51)
+TILE_FNS(vnni_q3_K, CALL_Q3K)
 TILE_FNS(vnni_iq4_nl, CALL_NL)
 TILE_FNS(vnni_iq4_xs, CALL_XS)
 
@@ -298,6 +347,8 @@ ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     case EI_TYPE_Q4_K: return vnni_q4_K;
     case EI_TYPE_Q5_K: return vnni_q5_K;
     case EI_TYPE_Q6_K: return vnni_q6_K;
+    case EI_TYPE_Q5_1: return vnni_q5_1;
+    case EI_TYPE_Q3_K: return vnni_q3_K;
     case EI_TYPE_IQ4_NL: return vnni_iq4_nl;
     case EI_TYPE_IQ4_XS: return vnni_iq4_xs;
     default: return NULL;
