@@ -11,6 +11,12 @@
  * canonical ones of packed.h, lane by lane, so every lane computes what
  * the scalar reference computes for its row.
  *
+ * Offset codes (Q4_0's q - 8, Q8_0's w + 128, Q3_K's q - 4, IQ4_NL's and
+ * IQ4_XS's levels + 128) are corrected with the activation's block or
+ * sub-block sums. With one activation row the kernels of the large
+ * K-quant blocks (Q3_K, Q5_K, Q6_K, IQ4_XS) prefetch (packed_prefetch.h);
+ * the others streamed at the plain read's speed without it.
+ *
  * Compiled for any x86-64 with per-function target attributes; used only
  * when the CPU has AVX512-VNNI (ei_pack_kernel_selected).
  */
