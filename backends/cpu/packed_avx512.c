@@ -163,10 +163,30 @@ AI void tile_q4_K(ei_type T, int64_t n, const uint8_t *group, const char *a, siz
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
 
-AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q6_K);
+/* acc[c] += d_w * d_a * isum[c]: the end of super-block b of the K-quants
+ * without minimum terms (Q3_K, Q6_K, IQ4_XS) */
+AI void add_superblock(const uint8_t *blk, const char *a, size_t as, int64_t b, const int NC, const __m512i *isum,
+                       __m512 *acc) {
+    const __m512 dw = f16x16(blk);
+    for (int c = 0; c < NC; c++) {
+        const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
+        acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
+    }
+}
+
+/* Q6_K and Q3_K: 16 sub-blocks of 16 values with signed scales at byte
+ * 32; codes 0..63 (Q6_K, q = value + 32) or 0..7 (Q3_K, q = value + 4),
+ * the offset off through the activation's 16-value sums. Q6_K: low
+ * nibbles in Q4_0's units, two high bits per value in 2-bit units; Q3_K:
+ * the two low bits of value 16v + 4t + i in bits 2t..2t+1 of unit v, the
+ * third in bit 4(v % 2) + t of unit v / 2 of the high part (packed.h). */
+AI void tile_k16(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
+                 size_t ys) {
+    const size_t bb = ei_pack_block_bytes(T);
     const int64_t nb = n / QK_K;
+    const int off = T == EI_TYPE_Q6_K ? 32 : 4;
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i m3 = _mm512_set1_epi8(0x03), m04 = _mm512_set1_epi8(0x04);
     __m512 acc[PACK_COLS];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
@@ -174,28 +194,35 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
         __m512i isum[PACK_COLS];
         for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
         for (int j = 0; j < 16; j++) {
-            /* Q6_K alone prefetches (packed_prefetch.h): gemv_stream on a
-             * Zen 4, one row, product / plain read, medians: Q6_K 57-59 %
-             * without, 89-94 % with; Q4_0, Q8_0 and Q4_K 94-100 % without
-             * and 2-6 points less with it (the hardware prefetchers keep
-             * up with their shorter sub-blocks). */
+            /* These prefetch (packed_prefetch.h): gemv_stream on a Zen 4,
+             * one row, product / plain read, medians: Q6_K 57-59 % without,
+             * 89-94 % with; Q4_0, Q8_0 and Q4_K 94-100 % without and 2-6
+             * points less with it (the hardware prefetchers keep up with
+             * their shorter blocks), Q3_K 39-41 % without. */
             pack_prefetch_part(blk, bb, j, 16);
             const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
-            const __m512i L0 = load(blk + 288 + 128 * j), L1 = load(blk + 288 + 128 * j + 64);
-            const __m512i H = load(blk + 288 + 2048 + 64 * j);
-            /* codes 0..63: low nibble | two high bits at 4..5 */
-            const __m512i W[4] = {
-                _mm512_or_si512(_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_slli_epi16(H, 4), m30)),
-                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L0, 4), m4),
-                                _mm512_and_si512(_mm512_slli_epi16(H, 2), m30)),
-                _mm512_or_si512(_mm512_and_si512(L1, m4), _mm512_and_si512(H, m30)),
-                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L1, 4), m4),
-                                _mm512_and_si512(_mm512_srli_epi16(H, 2), m30)),
-            };
+            __m512i W[4];
+            if (T == EI_TYPE_Q6_K) { /* low nibble | two high bits at 4..5 */
+                const __m512i L0 = load(blk + 288 + 128 * j), L1 = load(blk + 288 + 128 * j + 64);
+                const __m512i H = load(blk + 288 + 2048 + 64 * j);
+                W[0] = _mm512_or_si512(_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_slli_epi16(H, 4), m30));
+                W[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L0, 4), m4),
+                                       _mm512_and_si512(_mm512_slli_epi16(H, 2), m30));
+                W[2] = _mm512_or_si512(_mm512_and_si512(L1, m4), _mm512_and_si512(H, m30));
+                W[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L1, 4), m4),
+                                       _mm512_and_si512(_mm512_srli_epi16(H, 2), m30));
+            } else { /* two low bits | the third at 2 */
+                const __m512i L = load(blk + 288 + 64 * j), H = load(blk + 288 + 1024 + 64 * (j / 2));
+                for (int t = 0; t < 4; t++) {
+                    const int k = 4 * (j % 2) + t; /* the third bit's position */
+                    const __m512i hb = k >= 2 ? _mm512_srli_epi16(H, (unsigned)(k - 2)) : _mm512_slli_epi16(H, (unsigned)(2 - k));
+                    W[t] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, (unsigned)(2 * t)), m3), _mm512_and_si512(hb, m04));
+                }
+            }
             for (int c = 0; c < NC; c++) {
                 const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
                 const int8_t *qa = ab->qs + 16 * j;
-                __m512i i0 = _mm512_set1_epi32(-32 * ab->bsums[j]), i1 = _mm512_setzero_si512();
+                __m512i i0 = _mm512_set1_epi32(-off * ab->bsums[j]), i1 = _mm512_setzero_si512();
                 i0 = _mm512_dpbusd_epi32(i0, W[0], bcast32(qa));
                 i1 = _mm512_dpbusd_epi32(i1, W[1], bcast32(qa + 4));
                 i0 = _mm512_dpbusd_epi32(i0, W[2], bcast32(qa + 8));
@@ -203,55 +230,7 @@ AI void tile_q6_K(int64_t n, const uint8_t *group, const char *a, size_t as, con
                 isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
             }
         }
-        const __m512 dw = f16x16(blk);
-        for (int c = 0; c < NC; c++) {
-            const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
-            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
-        }
-    }
-    for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
-}
-
-/* Q3_K: per sub-block v of 16, the two low bits of value 16v + 4t + i in
- * bits 2t..2t+1 of unit v and the third in bit 4(v % 2) + t of unit v / 2
- * of the high part (packed.h); codes q = value + 4, the 4 off through the
- * activation's 16-value sums; signed scales */
-AI void tile_q3_K(int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y, size_t ys) {
-    const size_t bb = ei_pack_block_bytes(EI_TYPE_Q3_K);
-    const int64_t nb = n / QK_K;
-    const __m512i m3 = _mm512_set1_epi8(0x03), m4 = _mm512_set1_epi8(0x04);
-    __m512 acc[PACK_COLS];
-    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = group + (size_t)b * bb;
-        __m512i isum[PACK_COLS];
-        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
-        for (int v = 0; v < 16; v++) {
-            pack_prefetch_part(blk, bb, v, 16); /* (see Q6_K's) */
-            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * v)));
-            const __m512i L = load(blk + 288 + 64 * v), H = load(blk + 288 + 1024 + 64 * (v / 2));
-            __m512i W[4];
-            for (int t = 0; t < 4; t++) {
-                const int k = 4 * (v % 2) + t; /* the third bit's position, moved to bit 2 */
-                const __m512i hb = k >= 2 ? _mm512_srli_epi16(H, (unsigned)(k - 2)) : _mm512_slli_epi16(H, (unsigned)(2 - k));
-                W[t] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, (unsigned)(2 * t)), m3), _mm512_and_si512(hb, m4));
-            }
-            for (int c = 0; c < NC; c++) {
-                const block_q8_K *ab = (const block_q8_K *)(a + (size_t)c * as) + b;
-                const int8_t *qa = ab->qs + 16 * v;
-                __m512i i0 = _mm512_set1_epi32(-4 * ab->bsums[v]), i1 = _mm512_setzero_si512();
-                i0 = _mm512_dpbusd_epi32(i0, W[0], bcast32(qa));
-                i1 = _mm512_dpbusd_epi32(i1, W[1], bcast32(qa + 4));
-                i0 = _mm512_dpbusd_epi32(i0, W[2], bcast32(qa + 8));
-                i1 = _mm512_dpbusd_epi32(i1, W[3], bcast32(qa + 12));
-                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
-            }
-        }
-        const __m512 dw = f16x16(blk);
-        for (int c = 0; c < NC; c++) {
-            const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
-            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
-        }
+        add_superblock(blk, a, as, b, NC, isum, acc);
     }
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
@@ -290,11 +269,7 @@ AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, c
                 isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
             }
         }
-        const __m512 dw = f16x16(blk);
-        for (int c = 0; c < NC; c++) {
-            const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
-            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(isum[c]), acc[c]);
-        }
+        add_superblock(blk, a, as, b, NC, isum, acc);
     }
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
@@ -327,9 +302,9 @@ AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, c
 #define CALL_Q50(NC) tile_q8f(EI_TYPE_Q5_0, n, g, a, as, NC, y, ys)
 #define CALL_Q4K(NC) tile_q4_K(EI_TYPE_Q4_K, n, g, a, as, NC, y, ys)
 #define CALL_Q5K(NC) tile_q4_K(EI_TYPE_Q5_K, n, g, a, as, NC, y, ys)
-#define CALL_Q6K(NC) tile_q6_K(n, g, a, as, NC, y, ys)
+#define CALL_Q6K(NC) tile_k16(EI_TYPE_Q6_K, n, g, a, as, NC, y, ys)
 #define CALL_Q51(NC) tile_q8f(EI_TYPE_Q5_1, n, g, a, as, NC, y, ys)
-#define CALL_Q3K(NC) tile_q3_K(n, g, a, as, NC, y, ys)
+#define CALL_Q3K(NC) tile_k16(EI_TYPE_Q3_K, n, g, a, as, NC, y, ys)
 #define CALL_NL(NC) tile_q8f(EI_TYPE_IQ4_NL, n, g, a, as, NC, y, ys)
 #define CALL_XS(NC) tile_iq4_xs(n, g, a, as, NC, y, ys)
 TILE_FNS(vnni_q8_0, CALL_Q80)
