@@ -51,7 +51,7 @@ printf 'GGML\x03\x00\x00\x00' > "$tmp/magic.gguf"; expect_reject "$tmp/magic.ggu
 printf 'GGUF\x01\x00\x00\x00' > "$tmp/v1.gguf"; expect_reject "$tmp/v1.gguf" "version 1"
 expect_reject "$tmp/does-not-exist.gguf" "No such file"
 if [ ${#files[@]} -gt 0 ]; then
-  head -c 1000 "${files[0]}" > "$tmp/trunc.gguf"; expect_reject "$tmp/trunc.gguf" "truncated\|exceeds"
+  head -c 1000 "${files[0]}" > "$tmp/trunc.gguf"; expect_reject "$tmp/trunc.gguf" "truncated\|exceeds\|cannot fit"
 fi
 # usage errors exit 2
 set +e
