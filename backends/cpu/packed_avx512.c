@@ -51,6 +51,20 @@ AI __m512i iq4nl_levels_u8(void) {
     return _mm512_broadcast_i32x4(l);
 }
 
+/* Sixteen E8M0 exponents (one per row) as ei_e8m0_half gives them: 2^(e - 128),
+ * the two smallest as subnormals. */
+AI __m512 e8m0_half16(const uint8_t *p) {
+    const __m512i e = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    const __m512i normal = _mm512_slli_epi32(_mm512_sub_epi32(e, _mm512_set1_epi32(1)), 23);
+    const __m512i subnormal = _mm512_sllv_epi32(_mm512_set1_epi32(0x00200000), e);
+    return _mm512_castsi512_ps(_mm512_mask_blend_epi32(_mm512_cmplt_epi32_mask(e, _mm512_set1_epi32(2)), normal, subnormal));
+}
+
+/* MXFP4's doubled FP4 levels (-12..12) plus 12 in every 128-bit lane */
+AI __m512i mxfp4_levels_u8(void) {
+    return _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+}
+
 /* ---- Q4_0, Q8_0 against Q8_0 activations, Q4_1 against Q8_1 ------------------------------- */
 
 AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
@@ -61,13 +75,17 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
     const ei_type act = one ? EI_TYPE_Q8_1 : EI_TYPE_Q8_0;
     const ei_q8_layout l = ei_q8_layout_of(one ? sizeof(block_q8_1) : sizeof(block_q8_0), n);
     const size_t extra = ei_vec_dot_act_row_bytes(act, n);
-    const int off = T == EI_TYPE_Q8_0 || T == EI_TYPE_IQ4_NL ? 128 : T == EI_TYPE_Q4_0 ? 8 : T == EI_TYPE_Q5_0 ? 16 : 0;
-    const size_t units = one ? 64 : 32;
+    const int off = T == EI_TYPE_Q8_0 || T == EI_TYPE_IQ4_NL ? 128
+                    : T == EI_TYPE_MXFP4                     ? 12
+                    : T == EI_TYPE_Q4_0                      ? 8
+                    : T == EI_TYPE_Q5_0                      ? 16
+                                                             : 0;
+    const size_t units = one ? 64 : T == EI_TYPE_MXFP4 ? 16 : 32;
     __m512 acc[PACK_COLS];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
-        const __m512 dw = f16x16(blk);
+        const __m512 dw = T == EI_TYPE_MXFP4 ? e8m0_half16(blk) : f16x16(blk);
         __m512i W[8];
         if (T == EI_TYPE_Q8_0) {
             for (int u = 0; u < 8; u++) W[u] = load(blk + units + 64 * u);
@@ -79,6 +97,8 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
             }
             if (T == EI_TYPE_IQ4_NL)
                 for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(iq4nl_levels_u8(), W[g]);
+            if (T == EI_TYPE_MXFP4)
+                for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(mxfp4_levels_u8(), W[g]);
             if (T == EI_TYPE_Q5_0 || T == EI_TYPE_Q5_1) { /* fifth bits: bit g of each byte of the unit after the nibbles -> 0x10 */
                 const __m512i h = load(blk + units + 256), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
                 for (int g = 0; g < 8; g++) {
@@ -305,6 +325,7 @@ AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, c
 #define CALL_Q6K(NC) tile_k16(EI_TYPE_Q6_K, n, g, a, as, NC, y, ys)
 #define CALL_Q51(NC) tile_q8f(EI_TYPE_Q5_1, n, g, a, as, NC, y, ys)
 #define CALL_Q3K(NC) tile_k16(EI_TYPE_Q3_K, n, g, a, as, NC, y, ys)
+#define CALL_MX(NC) tile_q8f(EI_TYPE_MXFP4, n, g, a, as, NC, y, ys)
 #define CALL_NL(NC) tile_q8f(EI_TYPE_IQ4_NL, n, g, a, as, NC, y, ys)
 #define CALL_XS(NC) tile_iq4_xs(n, g, a, as, NC, y, ys)
 TILE_FNS(vnni_q8_0, CALL_Q80)
@@ -317,6 +338,7 @@ TILE_FNS(vnni_q6_K, CALL_Q6K)
 TILE_FNS(vnni_q5_1, CALL_Q51)
 TILE_FNS(vnni_q3_K, CALL_Q3K)
 TILE_FNS(vnni_iq4_nl, CALL_NL)
+TILE_FNS(vnni_mxfp4, CALL_MX)
 TILE_FNS(vnni_iq4_xs, CALL_XS)
 
 ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
@@ -331,6 +353,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     case EI_TYPE_Q5_1: return vnni_q5_1;
     case EI_TYPE_Q3_K: return vnni_q3_K;
     case EI_TYPE_IQ4_NL: return vnni_iq4_nl;
+    case EI_TYPE_MXFP4: return vnni_mxfp4;
     case EI_TYPE_IQ4_XS: return vnni_iq4_xs;
     default: return NULL;
     }
