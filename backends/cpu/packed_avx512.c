@@ -194,25 +194,27 @@ AI void add_superblock(const uint8_t *blk, const char *a, size_t as, int64_t b, 
     }
 }
 
-/* Q6_K and Q3_K: 16 sub-blocks of 16 values with signed scales at byte
- * 32; codes 0..63 (Q6_K, q = value + 32) or 0..7 (Q3_K, q = value + 4),
- * the offset off through the activation's 16-value sums. Q6_K: low
- * nibbles in Q4_0's units, two high bits per value in 2-bit units; Q3_K:
- * the two low bits of value 16v + 4t + i in bits 2t..2t+1 of unit v, the
- * third in bit 4(v % 2) + t of unit v / 2 of the high part (packed.h). */
+/* Q6_K, Q3_K and Q2_K: 16 sub-blocks of 16 values. Q6_K and Q3_K: signed
+ * scales at byte 32, codes 0..63 (Q6_K, q = value + 32) or 0..7 (Q3_K,
+ * q = value + 4), the offset off through the activation's 16-value sums;
+ * Q6_K's low nibbles in Q4_0's units, two high bits per value in 2-bit
+ * units; Q3_K's two low bits of value 16v + 4t + i in bits 2t..2t+1 of unit
+ * v, the third in bit 4(v % 2) + t of unit v / 2 of the high part. Q2_K:
+ * codes 0..3 in Q3_K's 2-bit units, the file's scale | min << 4 bytes at
+ * byte 64, the minimum terms from the 16-value sums (packed.h). */
 AI void tile_k16(ei_type T, int64_t n, const uint8_t *group, const char *a, size_t as, const int NC, float *y,
                  size_t ys) {
     const size_t bb = ei_pack_block_bytes(T);
     const int64_t nb = n / QK_K;
-    const int off = T == EI_TYPE_Q6_K ? 32 : 4;
+    const int off = T == EI_TYPE_Q6_K ? 32 : T == EI_TYPE_Q3_K ? 4 : 0;
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     const __m512i m3 = _mm512_set1_epi8(0x03), m04 = _mm512_set1_epi8(0x04);
     __m512 acc[PACK_COLS];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = group + (size_t)b * bb;
-        __m512i isum[PACK_COLS];
-        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
+        __m512i isum[PACK_COLS], imin[PACK_COLS];
+        for (int c = 0; c < NC; c++) isum[c] = imin[c] = _mm512_setzero_si512();
         for (int j = 0; j < 16; j++) {
             /* These prefetch (packed_prefetch.h): gemv_stream on a Zen 4,
              * one row, product / plain read, medians: Q6_K 57-59 % without,
@@ -220,9 +222,18 @@ AI void tile_k16(ei_type T, int64_t n, const uint8_t *group, const char *a, size
              * points less with it (the hardware prefetchers keep up with
              * their shorter blocks), Q3_K 39-41 % without. */
             pack_prefetch_part(blk, bb, j, 16);
-            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
-            __m512i W[4];
-            if (T == EI_TYPE_Q6_K) { /* low nibble | two high bits at 4..5 */
+            __m512i sc, mj = _mm512_setzero_si512(), W[4];
+            if (T == EI_TYPE_Q2_K) {
+                const __m512i scm = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + 64 + 16 * j)));
+                sc = _mm512_and_si512(scm, _mm512_set1_epi32(15));
+                mj = _mm512_srli_epi32(scm, 4);
+            } else {
+                sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
+            }
+            if (T == EI_TYPE_Q2_K) {
+                const __m512i L = load(blk + 320 + 64 * j);
+                for (int t = 0; t < 4; t++) W[t] = _mm512_and_si512(_mm512_srli_epi16(L, (unsigned)(2 * t)), m3);
+            } else if (T == EI_TYPE_Q6_K) { /* low nibble | two high bits at 4..5 */
                 const __m512i L0 = load(blk + 288 + 128 * j), L1 = load(blk + 288 + 128 * j + 64);
                 const __m512i H = load(blk + 288 + 2048 + 64 * j);
                 W[0] = _mm512_or_si512(_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_slli_epi16(H, 4), m30));
@@ -248,9 +259,17 @@ AI void tile_k16(ei_type T, int64_t n, const uint8_t *group, const char *a, size
                 i0 = _mm512_dpbusd_epi32(i0, W[2], bcast32(qa + 8));
                 i1 = _mm512_dpbusd_epi32(i1, W[3], bcast32(qa + 12));
                 isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(_mm512_add_epi32(i0, i1), sc));
+                if (T == EI_TYPE_Q2_K) imin[c] = _mm512_add_epi32(imin[c], _mm512_mullo_epi32(mj, _mm512_set1_epi32(ab->bsums[j])));
             }
         }
         add_superblock(blk, a, as, b, NC, isum, acc);
+        if (T == EI_TYPE_Q2_K) {
+            const __m512 dmin = f16x16(blk + 32);
+            for (int c = 0; c < NC; c++) {
+                const __m512 da = _mm512_set1_ps(((const block_q8_K *)(a + (size_t)c * as))[b].d);
+                acc[c] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(imin[c]), acc[c]);
+            }
+        }
     }
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(y + (size_t)c * ys, acc[c]);
 }
@@ -325,6 +344,7 @@ AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, c
 #define CALL_Q6K(NC) tile_k16(EI_TYPE_Q6_K, n, g, a, as, NC, y, ys)
 #define CALL_Q51(NC) tile_q8f(EI_TYPE_Q5_1, n, g, a, as, NC, y, ys)
 #define CALL_Q3K(NC) tile_k16(EI_TYPE_Q3_K, n, g, a, as, NC, y, ys)
+#define CALL_Q2K(NC) tile_k16(EI_TYPE_Q2_K, n, g, a, as, NC, y, ys)
 #define CALL_MX(NC) tile_q8f(EI_TYPE_MXFP4, n, g, a, as, NC, y, ys)
 #define CALL_NL(NC) tile_q8f(EI_TYPE_IQ4_NL, n, g, a, as, NC, y, ys)
 #define CALL_XS(NC) tile_iq4_xs(n, g, a, as, NC, y, ys)
@@ -337,6 +357,7 @@ TILE_FNS(vnni_q5_K, CALL_Q5K)
 TILE_FNS(vnni_q6_K, CALL_Q6K)
 TILE_FNS(vnni_q5_1, CALL_Q51)
 TILE_FNS(vnni_q3_K, CALL_Q3K)
+TILE_FNS(vnni_q2_K, CALL_Q2K)
 TILE_FNS(vnni_iq4_nl, CALL_NL)
 TILE_FNS(vnni_mxfp4, CALL_MX)
 TILE_FNS(vnni_iq4_xs, CALL_XS)
@@ -352,6 +373,7 @@ ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t) {
     case EI_TYPE_Q6_K: return vnni_q6_K;
     case EI_TYPE_Q5_1: return vnni_q5_1;
     case EI_TYPE_Q3_K: return vnni_q3_K;
+    case EI_TYPE_Q2_K: return vnni_q2_K;
     case EI_TYPE_IQ4_NL: return vnni_iq4_nl;
     case EI_TYPE_MXFP4: return vnni_mxfp4;
     case EI_TYPE_IQ4_XS: return vnni_iq4_xs;

@@ -680,8 +680,8 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
 }
 
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
- * AVX-512. A type with no AVX-512 VNNI kernel (Q2_K) takes the AVX2 one
- * there: every packed kernel gives the reference's bits. F16 and BF16 pack
+ * AVX-512. A type with no AVX-512 VNNI kernel would take the AVX2 one
+ * there (every packed kernel gives the reference's bits). F16 and BF16 pack
  * on AVX-512 CPUs only (packed_float.c). EDGEINFER_PACK=0 turns packing
  * off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
