@@ -45,6 +45,16 @@ static bool is_float(ei_type t) { return t == EI_TYPE_F16 || t == EI_TYPE_BF16; 
 
 static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
+#if defined(__x86_64__)
+/* packed_float.c's kernel for F16 or BF16 runs on this CPU (AVX-512; BF16
+ * also AVX512_BF16) */
+static bool float_kernel_runs(ei_type t) {
+    const ei_cpu_level level = ei_cpu_level_supported();
+    return (level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) &&
+           (t == EI_TYPE_F16 || ei_cpu_features_get()->avx512bf16);
+}
+#endif
+
 static void gaussian(uint64_t *seed, float *x, int64_t n, float scale) {
     for (int64_t i = 0; i < n; i++) {
         const double u = ((tu_rand_u64(seed) >> 11) + 1.0) * 0x1p-53;
@@ -177,8 +187,7 @@ static void check_type(ei_type t, int64_t n) {
         simd_name[n_simd] = "avx512vnni";
         simd[n_simd++] = ei_pack_kernel_avx512vnni(t);
     }
-    if (is_float(t) && (level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) &&
-        (t == EI_TYPE_F16 || ei_cpu_features_get()->avx512bf16)) {
+    if (is_float(t) && float_kernel_runs(t)) {
         simd_name[n_simd] = "avx512";
         simd[n_simd++] = ei_pack_kernel_float_avx512(t);
     }
@@ -429,8 +438,7 @@ static void test_bf16_denormals(void **state) {
     float ref[2][PACK_ROWS], out[2][PACK_ROWS];
     ei_pack_kernel_scalar(EI_TYPE_BF16)(n, p, a, as, 2, &ref[0][0], PACK_ROWS);
 #if defined(__x86_64__)
-    const ei_cpu_level level = ei_cpu_level_supported();
-    if ((level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI) && ei_cpu_features_get()->avx512bf16) {
+    if (float_kernel_runs(EI_TYPE_BF16)) {
         for (int nc = 1; nc <= 2; nc++) {
             ei_pack_kernel_float_avx512(EI_TYPE_BF16)(n, p, a, as, nc, &out[0][0], PACK_ROWS);
             for (int c = 0; c < nc; c++)

@@ -14,7 +14,7 @@
  * Offset codes (Q4_0's q - 8, Q8_0's w + 128, Q3_K's q - 4, IQ4_NL's and
  * IQ4_XS's levels + 128) are corrected with the activation's block or
  * sub-block sums. With one activation row the kernels of the large
- * K-quant blocks (Q3_K, Q5_K, Q6_K, IQ4_XS) prefetch (packed_prefetch.h);
+ * K-quant blocks (Q2_K, Q3_K, Q5_K, Q6_K, IQ4_XS) prefetch (packed_prefetch.h);
  * the others streamed at the plain read's speed without it.
  *
  * Compiled for any x86-64 with per-function target attributes; used only
@@ -44,6 +44,25 @@ AI __m512i bcast32(const void *p) {
 AI __m512 f16x16(const void *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 AI __m512i lo4(__m512i x) { return _mm512_and_si512(x, _mm512_set1_epi8(0x0F)); }
 AI __m512i hi4(__m512i x) { return _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0F)); }
+/* The 8 code registers of a unit run (four 64-byte units of two nibbles:
+ * values 8u + i low, 8u + 4 + i high, Q4_0's layout) */
+AI void nibbles8(const uint8_t *units, __m512i W[8]) {
+    for (int u = 0; u < 4; u++) {
+        const __m512i x = load(units + 64 * u);
+        W[2 * u] = lo4(x);
+        W[2 * u + 1] = hi4(x);
+    }
+}
+
+/* Q5_0's fifth bits (bit g of each byte of unit h) as 0x10 of code register g */
+AI void or_fifth_bits(__m512i W[8], __m512i h) {
+    const __m512i h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
+    for (int g = 0; g < 8; g++) {
+        const __m512i x = g < 4 ? _mm512_srli_epi16(h4, (unsigned)g) : _mm512_srli_epi16(h, (unsigned)(g - 4));
+        W[g] = _mm512_or_si512(W[g], _mm512_and_si512(x, m));
+    }
+}
+
 /* IQ4_NL's 16 levels plus 128 (1..241: unsigned codes for vpdpbusd; the
  * 128 comes off through the activations' sums) in every 128-bit lane */
 AI __m512i iq4nl_levels_u8(void) {
@@ -90,22 +109,12 @@ AI void tile_q8f(ei_type T, int64_t n, const uint8_t *group, const char *a, size
         if (T == EI_TYPE_Q8_0) {
             for (int u = 0; u < 8; u++) W[u] = load(blk + units + 64 * u);
         } else {
-            for (int u = 0; u < 4; u++) {
-                const __m512i x = load(blk + units + 64 * u);
-                W[2 * u] = lo4(x);
-                W[2 * u + 1] = hi4(x);
-            }
+            nibbles8(blk + units, W);
             if (T == EI_TYPE_IQ4_NL)
                 for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(iq4nl_levels_u8(), W[g]);
             if (T == EI_TYPE_MXFP4)
                 for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(mxfp4_levels_u8(), W[g]);
-            if (T == EI_TYPE_Q5_0 || T == EI_TYPE_Q5_1) { /* fifth bits: bit g of each byte of the unit after the nibbles -> 0x10 */
-                const __m512i h = load(blk + units + 256), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
-                for (int g = 0; g < 8; g++) {
-                    const __m512i x = g < 4 ? _mm512_srli_epi16(h4, (unsigned)g) : _mm512_srli_epi16(h, (unsigned)(g - 4));
-                    W[g] = _mm512_or_si512(W[g], _mm512_and_si512(x, m));
-                }
-            }
+            if (T == EI_TYPE_Q5_0 || T == EI_TYPE_Q5_1) or_fifth_bits(W, load(blk + units + 256)); /* the unit after the nibbles */
         }
         for (int c = 0; c < NC; c++) {
             const char *row = a + (size_t)c * as;
@@ -145,18 +154,8 @@ AI void tile_q4_K(ei_type T, int64_t n, const uint8_t *group, const char *a, siz
             if (T == EI_TYPE_Q5_K) pack_prefetch_part(blk, bb, j, 8); /* (see Q6_K's) */
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + 64 + 16 * j)));
             __m512i W[8];
-            for (int u = 0; u < 4; u++) {
-                const __m512i x = load(blk + 320 + 64 * (4 * j + u));
-                W[2 * u] = lo4(x);
-                W[2 * u + 1] = hi4(x);
-            }
-            if (T == EI_TYPE_Q5_K) { /* bit g of each byte of sub-block j's unit -> 0x10 of W[g] */
-                const __m512i h = load(blk + 320 + 2048 + 64 * j), h4 = _mm512_slli_epi16(h, 4), m = _mm512_set1_epi8(0x10);
-                for (int g = 0; g < 8; g++) {
-                    const __m512i x = g < 4 ? _mm512_srli_epi16(h4, (unsigned)g) : _mm512_srli_epi16(h, (unsigned)(g - 4));
-                    W[g] = _mm512_or_si512(W[g], _mm512_and_si512(x, m));
-                }
-            }
+            nibbles8(blk + 320 + 64 * 4 * j, W);
+            if (T == EI_TYPE_Q5_K) or_fifth_bits(W, load(blk + 320 + 2048 + 64 * j)); /* sub-block j's unit */
             for (int c = 0; c < NC; c++) {
                 const int8_t *qa = ((const block_q8_K *)(a + (size_t)c * as))[b].qs + 32 * j;
                 __m512i i0 = _mm512_setzero_si512(), i1 = _mm512_setzero_si512();
@@ -223,17 +222,16 @@ AI void tile_k16(ei_type T, int64_t n, const uint8_t *group, const char *a, size
              * their shorter blocks), Q3_K 39-41 % without. */
             pack_prefetch_part(blk, bb, j, 16);
             __m512i sc, mj = _mm512_setzero_si512(), W[4];
-            if (T == EI_TYPE_Q2_K) {
+            if (T == EI_TYPE_Q2_K) { /* scale | min << 4; codes 0..3 */
                 const __m512i scm = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + 64 + 16 * j)));
                 sc = _mm512_and_si512(scm, _mm512_set1_epi32(15));
                 mj = _mm512_srli_epi32(scm, 4);
+                const __m512i L = load(blk + 320 + 64 * j);
+                for (int t = 0; t < 4; t++) W[t] = _mm512_and_si512(_mm512_srli_epi16(L, (unsigned)(2 * t)), m3);
             } else {
                 sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
             }
-            if (T == EI_TYPE_Q2_K) {
-                const __m512i L = load(blk + 320 + 64 * j);
-                for (int t = 0; t < 4; t++) W[t] = _mm512_and_si512(_mm512_srli_epi16(L, (unsigned)(2 * t)), m3);
-            } else if (T == EI_TYPE_Q6_K) { /* low nibble | two high bits at 4..5 */
+            if (T == EI_TYPE_Q6_K) { /* low nibble | two high bits at 4..5 */
                 const __m512i L0 = load(blk + 288 + 128 * j), L1 = load(blk + 288 + 128 * j + 64);
                 const __m512i H = load(blk + 288 + 2048 + 64 * j);
                 W[0] = _mm512_or_si512(_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_slli_epi16(H, 4), m30));
@@ -242,7 +240,7 @@ AI void tile_k16(ei_type T, int64_t n, const uint8_t *group, const char *a, size
                 W[2] = _mm512_or_si512(_mm512_and_si512(L1, m4), _mm512_and_si512(H, m30));
                 W[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L1, 4), m4),
                                        _mm512_and_si512(_mm512_srli_epi16(H, 2), m30));
-            } else { /* two low bits | the third at 2 */
+            } else if (T == EI_TYPE_Q3_K) { /* two low bits | the third at 2 */
                 const __m512i L = load(blk + 288 + 64 * j), H = load(blk + 288 + 1024 + 64 * (j / 2));
                 for (int t = 0; t < 4; t++) {
                     const int k = 4 * (j % 2) + t; /* the third bit's position */
@@ -291,11 +289,8 @@ AI void tile_iq4_xs(int64_t n, const uint8_t *group, const char *a, size_t as, c
             pack_prefetch_part(blk, bb, j, 8); /* (see Q6_K's) */
             const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * j)));
             __m512i W[8];
-            for (int u = 0; u < 4; u++) {
-                const __m512i x = load(blk + 160 + 64 * (4 * j + u));
-                W[2 * u] = _mm512_shuffle_epi8(levels, lo4(x));
-                W[2 * u + 1] = _mm512_shuffle_epi8(levels, hi4(x));
-            }
+            nibbles8(blk + 160 + 64 * 4 * j, W);
+            for (int g = 0; g < 8; g++) W[g] = _mm512_shuffle_epi8(levels, W[g]);
             for (int c = 0; c < NC; c++) {
                 const char *row = a + (size_t)c * as;
                 const int8_t *qa = ((const block_q8_K *)row)[b].qs + 32 * j;

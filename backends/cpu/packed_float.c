@@ -46,11 +46,11 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "backends/cpu/vec_dot.h"
+#include "backends/cpu/vec_dot_avx2.h" /* hsum_ps: the lanes' fixed reduction */
 
 #define TARGET "avx512f,avx512vl,avx2,fma,f16c"
 #define TARGET_BF16 TARGET ",avx512bf16"
-#define AI static inline __attribute__((always_inline, target(TARGET)))
+#define AI_512 static inline __attribute__((always_inline, target(TARGET)))
 #define AI_BF16 static inline __attribute__((always_inline, target(TARGET_BF16)))
 
 /* A pass over 512 values at a time: 64 F16 blocks of a group (16 KiB) or 32
@@ -58,14 +58,24 @@
  * f32, 8 x 1 KiB bf16), stay in L1 across the passes over them. */
 #define CHUNK_VALUES 512
 
+/* A pass's accumulators (RW rows x NA columns from r0, c0) from and back
+ * to the group's state, kept in memory between passes */
+AI_512 void load_state(__m256 (*acc)[4], __m256 (*state)[PACK_COLS], int r0, const int RW, int c0, const int NA) {
+    for (int q = 0; q < RW; q++)
+        for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
+}
+AI_512 void store_state(__m256 (*acc)[4], __m256 (*state)[PACK_COLS], int r0, const int RW, int c0, const int NA) {
+    for (int q = 0; q < RW; q++)
+        for (int c = 0; c < NA; c++) state[r0 + q][c0 + c] = acc[q][c];
+}
+
 /* state[r][c] += rows r0..r0+RW-1 of blocks [b0, b1) against activation
  * rows c0..c0+NA-1 (a[c] the row of column c: f32 for F16, bf16 for BF16).
  * The activations first: NA + 1 registers beside the accumulators. */
-AI void pass_f16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const char *const *a, int c0,
-                 const int NA, __m256 (*state)[PACK_COLS]) {
+AI_512 void pass_f16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const char *const *a, int c0,
+                     const int NA, __m256 (*state)[PACK_COLS]) {
     __m256 acc[PACK_ROWS][4];
-    for (int q = 0; q < RW; q++)
-        for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
+    load_state(acc, state, r0, RW, c0, NA);
     for (int64_t b = b0; b < b1; b++) {
         const uint8_t *blk = group + (size_t)b * 256; /* 16 rows x 8 values */
         __m256 av[4];
@@ -75,8 +85,7 @@ AI void pass_f16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int
             for (int c = 0; c < NA; c++) acc[q][c] = _mm256_fmadd_ps(x, av[c], acc[q][c]);
         }
     }
-    for (int q = 0; q < RW; q++)
-        for (int c = 0; c < NA; c++) state[r0 + q][c0 + c] = acc[q][c];
+    store_state(acc, state, r0, RW, c0, NA);
 }
 
 /* The same for BF16: one vdpbf16ps per 16 values (lane l: the pair 2l,
@@ -84,8 +93,7 @@ AI void pass_f16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int
 AI_BF16 void pass_bf16(const uint8_t *group, int64_t b0, int64_t b1, int r0, const int RW, const char *const *a,
                        int c0, const int NA, __m256 (*state)[PACK_COLS]) {
     __m256 acc[PACK_ROWS][4];
-    for (int q = 0; q < RW; q++)
-        for (int c = 0; c < NA; c++) acc[q][c] = state[r0 + q][c0 + c];
+    load_state(acc, state, r0, RW, c0, NA);
     for (int64_t b = b0; b < b1; b++) {
         const uint8_t *blk = group + (size_t)b * 512; /* 16 rows x 16 values */
         __m256bh av[4];
@@ -95,16 +103,7 @@ AI_BF16 void pass_bf16(const uint8_t *group, int64_t b0, int64_t b1, int r0, con
             for (int c = 0; c < NA; c++) acc[q][c] = _mm256_dpbf16_ps(acc[q][c], x, av[c]);
         }
     }
-    for (int q = 0; q < RW; q++)
-        for (int c = 0; c < NA; c++) state[r0 + q][c0 + c] = acc[q][c];
-}
-
-/* vec_dot_scalar.c's hsum8, lanes (0 4) (2 6) (1 5) (3 7) */
-AI float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    store_state(acc, state, r0, RW, c0, NA);
 }
 
 /* The whole product of a group (blocks of VALS values, PASS their pass):
@@ -136,7 +135,7 @@ AI float hsum8(__m256 v) {
         }                                                                                                        \
     }                                                                                                            \
     for (int c = 0; c < nc; c++)                                                                                 \
-        for (int r = 0; r < PACK_ROWS; r++) y[(size_t)c * ys + r] = hsum8(state[r][c]) + 0.0f;
+        for (int r = 0; r < PACK_ROWS; r++) y[(size_t)c * ys + r] = hsum_ps(state[r][c]) + 0.0f;
 
 __attribute__((target(TARGET))) static void avx512_f16(int64_t n, const void *vg, const void *va, size_t as, int nc,
                                                        float *y, size_t ys) {

@@ -592,7 +592,7 @@ static void kernel_k(ei_type t, int64_t n, const void *group, const void *a, siz
 }
 
 /* F16: vec_dot's float order (vec_dot_scalar.c): 8 lanes, lane l the
- * fused products of values 8m + l, then its hsum8, plus the empty tail */
+ * fused products of values 8m + l, then ei_hsum8, plus the empty tail */
 static void kernel_f16(ei_type t, int64_t n, const void *group, const void *a, size_t a_stride, int nc, float *y,
                        size_t y_stride) {
     (void)t;
@@ -607,8 +607,7 @@ static void kernel_f16(ei_type t, int64_t n, const void *group, const void *a, s
                     memcpy(&h, g + (size_t)b * PACK_ROWS * 16 + 16 * r + 2 * l, 2);
                     acc[l] = fmaf(ei_fp16_to_fp32(h), x[8 * b + l], acc[l]);
                 }
-            const float tail = 0;
-            y[(size_t)c * y_stride + r] = (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))) + tail;
+            y[(size_t)c * y_stride + r] = ei_hsum8(acc) + 0.0f; /* + the empty tail */
         }
     }
 }
@@ -633,7 +632,7 @@ static void kernel_bf16(ei_type t, int64_t n, const void *group, const void *a, 
                         memcpy(&h, g + (size_t)b * PACK_ROWS * 32 + 32 * r + 2 * (2 * l + k), 2);
                         acc[l] = ftz(fmaf(bf16_daz(h), bf16_daz(x[16 * b + 2 * l + k]), ftz(acc[l])));
                     }
-            y[(size_t)c * y_stride + r] = (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))) + 0.0f;
+            y[(size_t)c * y_stride + r] = ei_hsum8(acc) + 0.0f;
         }
     }
 }

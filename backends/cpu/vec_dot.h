@@ -119,6 +119,12 @@ typedef struct ei_q8_layout {
 
 static inline size_t ei_align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
+/* The fixed reduction of 8 lanes every level uses (vec_dot_scalar.c),
+ * packed F16 and BF16 too (packed_scalar.c). */
+static inline float ei_hsum8(const float v[8]) {
+    return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
+
 /* n a multiple of 32; block_bytes 34 (Q8_0) or 36 (Q8_1) */
 static inline ei_q8_layout ei_q8_layout_of(size_t block_bytes, int64_t n) {
     size_t nb = (size_t)n / 32;

@@ -129,7 +129,7 @@ static void quantize_q8_1(const float *x, void *a, int64_t n) { quantize_q8(x, a
  * the K-quants), eight exact 32-bit integers ("lanes": lane i holds the
  * products of values 4i..4i+3 of each group of 32) are converted to float
  * and fused-multiply-added into an accumulator of 8 lanes, block after
- * block; hsum8 is the fixed reduction of the 8 lanes. In detail:
+ * block; ei_hsum8 (vec_dot.h) is the fixed reduction of the 8 lanes. In detail:
  *   - Q4_0, Q5_0, Q8_0, Q4_1, Q5_1: one accumulator, lane = sum(v a) with
  *     v the signed values (q - 8, q - 16, w) or Q4_1/Q5_1's unsigned codes;
  *     Q4_1/Q5_1's m s terms by fmaf into one sum, added last;
@@ -150,10 +150,6 @@ static void quantize_q8_1(const float *x, void *a, int64_t n) { quantize_q8(x, a
  *     register (vec_dot_avx2.c); dot_rows hides the FMA latency in
  *     generation with several weight rows' chains. */
 
-static inline float hsum8(const float v[8]) {
-    return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-}
-
 static inline float hsum4(const float v[4]) { return (v[0] + v[2]) + (v[1] + v[3]); }
 
 static inline void chain_add(float acc[8], float d, const int32_t lanes[8]) {
@@ -172,7 +168,7 @@ static inline void chain_add(float acc[8], float d, const int32_t lanes[8]) {
             for (int l = 0; l < 8; l++) acc[l] = fmaf(conv(w[i + l]), a[i + l], acc[l]);          \
         float t = 0;                                                                              \
         for (; i < n; i++) t += conv(w[i]) * a[i];                                                \
-        return hsum8(acc) + t;                                                                    \
+        return ei_hsum8(acc) + t;                                                                 \
     }
 
 #define IDENTITY(x) (x)
@@ -216,7 +212,7 @@ static float dot1_q4_0(int64_t n, const void *vw, const void *va) {
         lanes32(q, a[b].qs, lanes);
         chain_add(acc, ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d), lanes);
     }
-    return hsum8(acc);
+    return ei_hsum8(acc);
 }
 
 static float dot1_q5_0(int64_t n, const void *vw, const void *va) {
@@ -232,7 +228,7 @@ static float dot1_q5_0(int64_t n, const void *vw, const void *va) {
         lanes32(q, a[b].qs, lanes);
         chain_add(acc, ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d), lanes);
     }
-    return hsum8(acc);
+    return ei_hsum8(acc);
 }
 
 static float dot1_q8_0(int64_t n, const void *vw, const void *va) {
@@ -244,7 +240,7 @@ static float dot1_q8_0(int64_t n, const void *vw, const void *va) {
         lanes32(w[b].qs, a[b].qs, lanes);
         chain_add(acc, ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d), lanes);
     }
-    return hsum8(acc);
+    return ei_hsum8(acc);
 }
 
 static inline void iq4_values(const uint8_t q[16], int8_t out[32]) {
@@ -268,7 +264,7 @@ static float dot1_iq4_nl(int64_t n, const void *vw, const void *va) {
         }
     float v[8];
     for (int i = 0; i < 8; i++) v[i] = acc[0][i] + acc[1][i];
-    float sum = hsum8(v);
+    float sum = ei_hsum8(v);
     for (; b < nb; b++) {
         int8_t q[32];
         int32_t t = 0;
@@ -291,7 +287,7 @@ static float dot1_mxfp4(int64_t n, const void *vw, const void *va) {
         lanes32(q, a[b].qs, lanes);
         chain_add(acc, ei_e8m0_half(w[b].e) * ei_fp16_to_fp32(a[b].d), lanes);
     }
-    return hsum8(acc);
+    return ei_hsum8(acc);
 }
 
 /* Q4_1 / Q5_1: d_w d_a sum(q a) + m_w s_a, s_a Q8_1's f16 block sum */
@@ -307,7 +303,7 @@ static float dot1_q4_1(int64_t n, const void *vw, const void *va) {
         lanes32(q, a[b].qs, lanes);
         chain_add(acc, ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d), lanes);
     }
-    return hsum8(acc) + summs;
+    return ei_hsum8(acc) + summs;
 }
 
 static float dot1_q5_1(int64_t n, const void *vw, const void *va) {
@@ -323,7 +319,7 @@ static float dot1_q5_1(int64_t n, const void *vw, const void *va) {
         lanes32(q, a[b].qs, lanes);
         chain_add(acc, ei_fp16_to_fp32(w[b].d) * ei_fp16_to_fp32(a[b].d), lanes);
     }
-    return hsum8(acc) + summs;
+    return ei_hsum8(acc) + summs;
 }
 
 /* ---- K-quants and IQ4_XS against Q8_K ----------------------------------------------
@@ -408,7 +404,7 @@ static float dot1_q45_K(bool five, int64_t n, const void *vw, const void *va) {
         else /* 4 lanes (ggml's Q4_K) */
             for (int i = 0; i < 4; i++) acc.min[i] = fmaf(dm, (float)mins[i], acc.min[i]);
     }
-    return five ? hsum8(acc.lane) + acc.min[0] : hsum8(acc.lane) - hsum4(acc.min);
+    return five ? ei_hsum8(acc.lane) + acc.min[0] : ei_hsum8(acc.lane) - hsum4(acc.min);
 }
 
 static float dot1_q4_K(int64_t n, const void *w, const void *a) { return dot1_q45_K(false, n, w, a); }
@@ -437,7 +433,7 @@ static float dot1_q6_K(int64_t n, const void *vw, const void *va) {
         klanes(codes, s16, a[b].qs, lanes);
         kacc_add(&acc, ei_fp16_to_fp32(w[b].d) * a[b].d, lanes);
     }
-    return hsum8(acc.lane);
+    return ei_hsum8(acc.lane);
 }
 
 /* Q3_K: values (2-bit code) - 4 (high bit clear) in -4..3, exact per lane */
@@ -459,7 +455,7 @@ static float dot1_q3_K(int64_t n, const void *vw, const void *va) {
         klanes(codes, s16, a[b].qs, lanes);
         kacc_add(&acc, ei_fp16_to_fp32(w[b].d) * a[b].d, lanes);
     }
-    return hsum8(acc.lane);
+    return ei_hsum8(acc.lane);
 }
 
 static float dot1_q2_K(int64_t n, const void *vw, const void *va) {
@@ -481,7 +477,7 @@ static float dot1_q2_K(int64_t n, const void *vw, const void *va) {
         for (int i = 0; i < 8; i++) acc.lane[i] = fmaf(dm, (float)mins[i], acc.lane[i]);
         kacc_add(&acc, a[b].d * ei_fp16_to_fp32(w[b].d), lanes);
     }
-    return hsum8(acc.lane);
+    return ei_hsum8(acc.lane);
 }
 
 static float dot1_iq4_xs(int64_t n, const void *vw, const void *va) {
@@ -501,7 +497,7 @@ static float dot1_iq4_xs(int64_t n, const void *vw, const void *va) {
         klanes(codes, s16, a[b].qs, lanes);
         kacc_add(&acc, ei_fp16_to_fp32(w[b].d) * a[b].d, lanes);
     }
-    return hsum8(acc.lane);
+    return ei_hsum8(acc.lane);
 }
 
 /* The lattice and ternary types: codes and scales per 16 values (iq_grids.h). */
@@ -521,7 +517,7 @@ static float dot1_lattice(ei_type t, size_t block_bytes, int64_t n, const void *
         for (int j = 0; j < 16; j++) s16[j] = u.scale[j];
         lattice_block(u.code, s16, u.unit, &a[b], &acc);
     }
-    return hsum8(acc.lane);
+    return ei_hsum8(acc.lane);
 }
 
 /* An unpacked row (vec_dot.h) against Q8_K: dot1_lattice's bits. */
@@ -536,7 +532,7 @@ static float dot1_unpacked(int64_t n, const void *vu, const void *va) {
         for (int j = 0; j < 16; j++) s16[j] = scale[16 * b + j];
         lattice_block(code + QK_K * b, s16, unit[b], &a[b], &acc);
     }
-    return hsum8(acc.lane);
+    return ei_hsum8(acc.lane);
 }
 
 static void unpack_row(ei_type t, size_t block_bytes, int64_t n, const void *w, void *vu) {
