@@ -10,6 +10,7 @@
 
 #include "backends/cpu/cpu_features.h"
 #include "backends/cpu/packed.h"
+#include "backends/cpu/packed_prefetch.h"
 #include "backends/cpu/vec_dot.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
@@ -288,6 +289,17 @@ static void pack_one(ei_type t, const void *x, int r, uint8_t *blk) {
     }
 }
 
+/* A float row's blocks of `piece` bytes to every `stride` bytes of out.
+ * Inlined, so a constant piece is a fixed-size move rather than a call to
+ * memcpy per block: F16's 16-byte pieces were 18 % of a 1.1B F16 load. */
+static inline __attribute__((always_inline)) void scatter_row(uint8_t *out, const uint8_t *row, int64_t nb, size_t piece,
+                                                              size_t stride) {
+    for (int64_t b = 0; b < nb; b++) {
+        pack_prefetch_lines(row + (size_t)b * piece + PACK_PREFETCH_SMALL, row + (size_t)(b + 1) * piece + PACK_PREFETCH_SMALL);
+        memcpy(out + (size_t)b * stride, row + (size_t)b * piece, piece);
+    }
+}
+
 void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g1, void *dst) {
     const size_t bb = ei_pack_block_bytes(t), row_bytes = ei_type_row_bytes(t, n);
     const size_t file_block = ei_type_row_bytes(t, block_values(t));
@@ -295,15 +307,20 @@ void ei_pack_groups(ei_type t, const void *src, int64_t n, int64_t g0, int64_t g
     for (int64_t g = g0; g < g1; g++) {
         uint8_t *out = (uint8_t *)dst + (size_t)g * (size_t)nb * bb;
         if (is_float(t)) { /* a block's values of each row in turn */
-            const size_t rb = bb / PACK_ROWS;
-            for (int64_t b = 0; b < nb; b++)
-                for (int r = 0; r < PACK_ROWS; r++)
-                    memcpy(out + (size_t)b * bb + rb * (size_t)r, (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes + rb * (size_t)b, rb);
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const uint8_t *row = (const uint8_t *)src + (size_t)(g * PACK_ROWS + r) * row_bytes;
+                if (t == EI_TYPE_F16) scatter_row(out + 16 * r, row, nb, 16, bb); /* 8 values */
+                else scatter_row(out + 32 * r, row, nb, 32, bb);                  /* BF16: 16 values */
+            }
             continue;
         }
         for (int r = 0; r < PACK_ROWS; r++) {
             const char *row = (const char *)src + (size_t)(g * PACK_ROWS + r) * row_bytes;
-            for (int64_t b = 0; b < nb; b++) pack_one(t, row + (size_t)b * file_block, r, out + (size_t)b * bb);
+            for (int64_t b = 0; b < nb; b++) {
+                pack_prefetch_lines((const uint8_t *)row + (size_t)b * file_block + PACK_PREFETCH_SMALL,
+                                    (const uint8_t *)row + (size_t)(b + 1) * file_block + PACK_PREFETCH_SMALL);
+                pack_one(t, row + (size_t)b * file_block, r, out + (size_t)b * bb);
+            }
         }
     }
 }
