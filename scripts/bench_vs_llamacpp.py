@@ -12,6 +12,7 @@ start-up time. Python 3 standard library only. See docs/benchmarks.md.
   scripts/bench_vs_llamacpp.py -m q4_0 -m smollm2-135m -p 128 -n 32 -r 2 --rounds 2
   scripts/bench_vs_llamacpp.py --json results.json  # also write everything measured as JSON
   scripts/bench_vs_llamacpp.py -m smollm2-135m -p 0 -n 64 -d 2048   # generation after 2048 tokens of context
+  scripts/bench_vs_llamacpp.py --avx2 -m q4_0       # both engines as on a CPU without AVX-512
 
 Models (-m, repeatable): a .gguf path, a catalog name from models/catalog.tsv
 (smollm2-135m, gemma3-270m), or q4_0 / q4_k_m / q8_0 / f16 for the random
@@ -99,15 +100,15 @@ def resolve_model(spec):
     return spec, None
 
 
-def find_llama_bench(given):
+def find_llama_bench(given, avx2):
     if given:
         return given
-    p = shutil.which("llama-bench")
+    p = None if avx2 else shutil.which("llama-bench")
     if p:
         return p
     try:
         for d in sorted(os.listdir(HOME), reverse=True):
-            c = os.path.join(HOME, d, "bin", "llama-bench")
+            c = os.path.join(HOME, d, "bin-avx2" if avx2 else "bin", "llama-bench")
             if d.startswith("llama.cpp-") and os.access(c, os.X_OK):
                 return c
     except OSError:
@@ -337,7 +338,7 @@ def markdown(summary, results):
 
 
 def setup(args):
-    bindir = subprocess.run([os.path.join(REPO, "scripts", "build_llama_bench.sh")], check=True,
+    bindir = subprocess.run([os.path.join(REPO, "scripts", "build_llama_bench.sh")] + (["--avx2"] if args.avx2 else []), check=True,
                             stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
     if not args.llama_bench:
         args.llama_bench = os.path.join(bindir, "llama-bench")
@@ -371,6 +372,9 @@ def main():
     ap.add_argument("--no-start", action="store_true", help="skip the start-up time runs")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per tool run")
     ap.add_argument("--setup", action="store_true", help="build llama-bench, write and fetch the models first")
+    ap.add_argument("--avx2", action="store_true",
+                    help="as on a CPU without AVX-512: edgeinfer with EDGEINFER_CPU=avx2, llama.cpp built by "
+                         "build_llama_bench.sh --avx2")
     ap.add_argument("--json", help="write all results as JSON to this file ('-': stdout, table to stderr)")
     args = ap.parse_args()
 
@@ -379,9 +383,12 @@ def main():
     ei = os.path.abspath(args.edgeinfer)
     if not os.access(ei, os.X_OK):
         sys.exit(f"bench_vs_llamacpp: no edgeinfer at {ei} (build it, or give --edgeinfer)")
-    lb = find_llama_bench(args.llama_bench)
+    lb = find_llama_bench(args.llama_bench, args.avx2)
     if not lb:
-        sys.exit("bench_vs_llamacpp: no llama-bench (run scripts/build_llama_bench.sh, or give --llama-bench, or --setup)")
+        sys.exit("bench_vs_llamacpp: no llama-bench (run scripts/build_llama_bench.sh%s, or give --llama-bench, or --setup)"
+                 % (" --avx2" if args.avx2 else ""))
+    if args.avx2:
+        os.environ["EDGEINFER_CPU"] = "avx2"  # inherited by every edgeinfer run; llama-bench ignores it
     engines = {"edgeinfer": (ei, shlex.split(args.ei_args)), "llama.cpp": (lb, shlex.split(args.llama_args))}
 
     results = {"machine": machine_info(), "edgeinfer": ei, "llama_bench": lb,

@@ -7,6 +7,11 @@
 #   scripts/build_llama_bench.sh --no-path  ignore llama-bench/llama-quantize on PATH
 #   scripts/build_llama_bench.sh --server   also build llama-server (for
 #                                           scripts/bench_server.py --llama-server)
+#   scripts/build_llama_bench.sh --avx2     a build for AVX2 CPUs (no AVX-512,
+#                                           GGML_NATIVE=OFF) in build-avx2/ and
+#                                           bin-avx2/: what llama.cpp does on a
+#                                           CPU without AVX-512, to hold against
+#                                           EDGEINFER_CPU=avx2 on this one
 #
 # The last line of stdout is the folder holding llama-bench and
 # llama-quantize. Progress goes to stderr.
@@ -26,16 +31,19 @@ set -euo pipefail
 LCP_VERSION=${LLAMA_CPP_PYTHON_VERSION:-0.3.36}
 home=${EDGEINFER_HOME:-$HOME/.cache/edgeinfer}
 root=$home/llama.cpp-pypi-$LCP_VERSION
-force=0 use_path=1 server=0
+force=0 use_path=1 server=0 avx2=0
 for a in "$@"; do
   case $a in
     --force) force=1 ;;
     --no-path) use_path=0 ;;
     --server) server=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --avx2) avx2=1 use_path=0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "build_llama_bench.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
+variant=""
+[ $avx2 = 1 ] && variant=-avx2
 log() { echo "build_llama_bench.sh: $*" >&2; }
 trap 'log "failed (line $LINENO)"' ERR
 
@@ -54,10 +62,10 @@ fi
 
 # 2. a finished build in the cache
 have=1
-for t in "${tools[@]}"; do [ -x "$root/bin/$t" ] || have=0; done
+for t in "${tools[@]}"; do [ -x "$root/bin$variant/$t" ] || have=0; done
 if [ $force = 0 ] && [ $have = 1 ]; then
-  log "cached build: $root/bin"
-  echo "$root/bin"
+  log "cached build: $root/bin$variant"
+  echo "$root/bin$variant"
   exit 0
 fi
 
@@ -91,10 +99,14 @@ else
 fi
 
 # 4. configure and build (CPU only, static, only the two tools)
-bld=$root/build
+bld=$root/build$variant
+cpu_flags=(-DGGML_NATIVE=ON)
+[ $avx2 = 1 ] && cpu_flags=(-DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
+  -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF
+  -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF)
 log "configuring $src -> $bld"
 cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=Release \
-  -DGGML_NATIVE=ON -DGGML_CPU=ON \
+  "${cpu_flags[@]}" -DGGML_CPU=ON \
   -DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_OPENCL=OFF -DGGML_SYCL=OFF \
   -DGGML_HIP=OFF -DGGML_BLAS=OFF -DGGML_RPC=OFF -DGGML_OPENMP=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_OPENSSL=OFF \
@@ -104,11 +116,12 @@ cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=Release \
 log "building ${tools[*]} with -j$(nproc) (slow on few cores)"
 nice cmake --build "$bld" -j"$(nproc)" --target "${tools[@]}" >&2
 
-mkdir -p "$root/bin"
+out=$root/bin$variant
+mkdir -p "$out"
 for t in "${tools[@]}"; do
   f=$(find "$bld" -type f -name "$t" -perm -u+x | head -n1)
   [ -n "$f" ] || { log "build produced no $t"; exit 1; }
-  cp "$f" "$root/bin/$t.tmp" && mv "$root/bin/$t.tmp" "$root/bin/$t"
+  cp "$f" "$out/$t.tmp" && mv "$out/$t.tmp" "$out/$t"
 done
-log "done: $root/bin"
-echo "$root/bin"
+log "done: $out"
+echo "$out"

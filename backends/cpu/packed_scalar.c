@@ -697,18 +697,17 @@ ei_pack_kernel_fn ei_pack_kernel_scalar(ei_type t) {
 
 /* Packing pays where a kernel reads 8 or 16 rows per register: AVX2 and
  * AVX-512. A type with no AVX-512 VNNI kernel would take the AVX2 one
- * there (every packed kernel gives the reference's bits). F16 and BF16 pack
- * on AVX-512 CPUs only (packed_float.c). EDGEINFER_PACK=0 turns packing
- * off (to compare). */
+ * there (every packed kernel gives the reference's bits, but BF16's AVX2
+ * kernel: packed_float.c). EDGEINFER_PACK=0 turns packing off (to compare). */
 ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t) {
     const char *env = getenv("EDGEINFER_PACK");
     if (env && strcmp(env, "0") == 0) return NULL;
 #if defined(__x86_64__)
     const ei_cpu_level level = ei_cpu_level_selected();
-    if (is_float(t)) { /* AVX-512 only, BF16 with AVX512_BF16 (packed_float.c says why) */
+    if (is_float(t)) { /* BF16's AVX-512 kernel needs AVX512_BF16 (packed_float.c) */
         const bool avx512 = level == EI_CPU_AVX512 || level == EI_CPU_AVX512_VNNI;
-        if (!avx512 || (t == EI_TYPE_BF16 && !ei_cpu_features_get()->avx512bf16)) return NULL;
-        return ei_pack_kernel_float_avx512(t);
+        if (avx512 && (t == EI_TYPE_F16 || ei_cpu_features_get()->avx512bf16)) return ei_pack_kernel_float_avx512(t);
+        return level == EI_CPU_AVX2 || avx512 ? ei_pack_kernel_float_avx2(t) : NULL;
     }
     const ei_pack_kernel_fn vnni = level == EI_CPU_AVX512_VNNI ? ei_pack_kernel_avx512vnni(t) : NULL;
     if (vnni) return vnni;
