@@ -275,11 +275,15 @@ static int use_avx2(void) {
  * left to memory latency. At depth 2048 SmolLM2's generation attention
  * read its 1.5 MiB per layer at about 5 GB/s (EDGEINFER_PROFILE: 290-314
  * us a layer against some 30 us of arithmetic). So each row is fetched
- * ROW_PREFETCH rows ahead; past the last row the prefetches touch bytes
- * that may not be mapped, which prefetch never faults on. */
-#define ROW_PREFETCH 32
+ * ROW_PREFETCH rows ahead, into L2 (prefetcht1): into L1 (prefetcht0) the
+ * lines in flight were bounded by L1's miss buffers, and the reads still
+ * waited (32 rows ahead, L1: 180-192 us a layer; L2: 32 rows 133-148, 64
+ * rows 113-133, 128 rows 118-125, 256 rows 131-135). Past the last row the
+ * prefetches touch bytes that may not be mapped, which prefetch never
+ * faults on. */
+#define ROW_PREFETCH 64
 static inline __attribute__((always_inline)) void prefetch_row(const char *row, size_t bytes) {
-    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(row + i, 0, 3);
+    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(row + i, 0, 2);
 }
 
 /* the rows [t0, t0 + nt) as f32, hd values each, packed one after another */
