@@ -108,6 +108,16 @@ static void test_attention_products(void **state) {
             ei_wsum_f32(o1, s1, v, n, hd);
             ei_wsum_f32_ref(o2, s1, v, n, hd);
             assert_memory_equal(o1, o2, (size_t)hd * 4);
+            /* two outputs at once (the second with reversed weights): the
+             * bits of one reference call each */
+            static float p1[HD], p2[HD], r1[HD], r2[HD], sr[N];
+            for (int t = 0; t < n; t++) sr[t] = s1[n - 1 - t];
+            for (int i = 0; i < hd; i++) p1[i] = r1[i] = rnd(&seed), p2[i] = r2[i] = rnd(&seed);
+            ei_wsum2_f32(p1, p2, s1, sr, v, n, hd);
+            ei_wsum_f32_ref(r1, s1, v, n, hd);
+            ei_wsum_f32_ref(r2, sr, v, n, hd);
+            assert_memory_equal(p1, r1, (size_t)hd * 4);
+            assert_memory_equal(p2, r2, (size_t)hd * 4);
         }
     /* several queries at once: each gets its own row of scores, the same bits */
     {

@@ -851,11 +851,14 @@ static void attn_task(void *ctx, int64_t task) {
             attn_range(j, r, &f, &l);
             const int t0 = f > c0 ? f : c0, t1 = l + 1 < c1 ? l + 1 : c1;
             if (t1 <= t0) continue;
-            for (int k = 0; k < nh; k++) {
-                const float *sc = scores + (size_t)((r - r0) * nh + k) * n_keys - lo;
-                float *out = j->out + ((size_t)r * p->n_head + h0 + k) * hd;
-                ei_wsum_f32(out, sc + t0, chunk + (size_t)(t0 - c0) * hd, t1 - t0, hd);
-            }
+            const float *v = chunk + (size_t)(t0 - c0) * hd;
+            const float *sc = scores + (size_t)(r - r0) * nh * n_keys - lo + t0; /* head k's: + k * n_keys */
+            float *out = j->out + ((size_t)r * p->n_head + h0) * hd;            /* head k's: + k * hd */
+            int k = 0;
+            for (; k + 2 <= nh; k += 2) /* heads in pairs: each value row read once for two */
+                ei_wsum2_f32(out + (size_t)k * hd, out + (size_t)(k + 1) * hd, sc + (size_t)k * n_keys,
+                             sc + (size_t)(k + 1) * n_keys, v, t1 - t0, hd);
+            if (k < nh) ei_wsum_f32(out + (size_t)k * hd, sc + (size_t)k * n_keys, v, t1 - t0, hd);
         }
     }
     free(buf);

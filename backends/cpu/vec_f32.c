@@ -161,6 +161,38 @@ T512 static void wsum_avx512(float *out, const float *w, const float *v, int64_t
     }
 }
 
+/* wsum_avx512 for two outputs over the same rows: eight chains of adds
+ * where one output's 64 dimensions had four (a prompt's weighted sums,
+ * from L1, waited on the adds' latency), each row loaded once for both;
+ * every output value computed as wsum_avx512 does it. */
+T512 static void wsum2_avx512(float *oa, float *ob, const float *wa, const float *wb, const float *v, int64_t n,
+                              int hd) {
+    for (int i = 0; i < hd; i += 64) {
+        const int len = hd - i < 64 ? hd - i : 64;
+        __mmask16 m[4];
+        __m512 a[4], b[4];
+        for (int r = 0; r < 4; r++) {
+            const int left = len - 16 * r;
+            m[r] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            a[r] = _mm512_maskz_loadu_ps(m[r], oa + i + 16 * r);
+            b[r] = _mm512_maskz_loadu_ps(m[r], ob + i + 16 * r);
+        }
+        for (int64_t t = 0; t < n; t++) {
+            const __m512 wta = _mm512_set1_ps(wa[t]), wtb = _mm512_set1_ps(wb[t]);
+            const float *vt = v + (size_t)t * hd + i;
+            for (int r = 0; r < 4; r++) {
+                const __m512 x = _mm512_maskz_loadu_ps(m[r], vt + 16 * r);
+                a[r] = _mm512_add_ps(a[r], _mm512_mul_ps(wta, x));
+                b[r] = _mm512_add_ps(b[r], _mm512_mul_ps(wtb, x));
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            _mm512_mask_storeu_ps(oa + i + 16 * r, m[r], a[r]);
+            _mm512_mask_storeu_ps(ob + i + 16 * r, m[r], b[r]);
+        }
+    }
+}
+
 /* the same two products with 8 lanes (AVX2, no FMA: the same bits) */
 __attribute__((target("avx2"))) static __m256 scores8(const float *q, const float *kt, int64_t ld, int hd, __m256i m) {
     const int hd8 = hd & ~7;
@@ -460,6 +492,17 @@ void ei_scores_f32(const float *q, int nq, int64_t ldq, const float *kt, int64_t
     }
 #endif
     for (int i = 0; i < nq; i++) ei_scores_f32_ref(q + i * ldq, kt, ld, n, hd, s + i * lds);
+}
+
+void ei_wsum2_f32(float *out_a, float *out_b, const float *w_a, const float *w_b, const float *v, int64_t n, int hd) {
+#if defined(__x86_64__)
+    if (use_avx512()) {
+        wsum2_avx512(out_a, out_b, w_a, w_b, v, n, hd);
+        return;
+    }
+#endif
+    ei_wsum_f32(out_a, w_a, v, n, hd);
+    ei_wsum_f32(out_b, w_b, v, n, hd);
 }
 
 void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd) {

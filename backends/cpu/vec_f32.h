@@ -31,6 +31,9 @@ void ei_axpy_f32(float *y, const float *x, float w, int64_t n);
 void ei_scores_f32(const float *q, int nq, int64_t ldq, const float *kt, int64_t ld, int64_t n, int hd, float *s,
                    int64_t lds);
 void ei_wsum_f32(float *out, const float *w, const float *v, int64_t n, int hd);
+/* ei_wsum_f32 for two outputs over the same n rows (out_a with weights w_a,
+ * out_b with w_b), the bits of two calls: the rows are read once */
+void ei_wsum2_f32(float *out_a, float *out_b, const float *w_a, const float *w_b, const float *v, int64_t n, int hd);
 
 /* The same as ei_dot_f32 and ei_axpy_f32 with the second vector given as
  * f16 (converted exactly): attention in generation reads an f16 cache
