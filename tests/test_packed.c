@@ -209,7 +209,7 @@ static void check_type(ei_type t, int64_t n) {
                                                                  a + (size_t)c * as, as, 1, &ref_dot[g][c][r]);
     for (int i = 0; i < n_simd; i++) {
         assert_non_null(simd[i]);
-        const bool vec_dot_order = t == EI_TYPE_BF16 && strcmp(simd_name[i], "avx2") == 0;
+        const bool vec_dot_order = t == EI_TYPE_BF16 && simd[i] == ei_pack_kernel_float_avx2(t);
         for (int k = 1; k <= nc; k++)
             for (int g = 0; g < 2; g++) {
                 float out[PACK_COLS][PACK_ROWS];

@@ -136,7 +136,7 @@ ei_pack_kernel_fn ei_pack_kernel_selected(ei_type t); /* NULL: do not pack on th
 ei_pack_kernel_fn ei_pack_kernel_avx512vnni(ei_type t); /* AVX512-VNNI */
 ei_pack_kernel_fn ei_pack_kernel_avx2(ei_type t);       /* AVX2 + FMA + F16C */
 ei_pack_kernel_fn ei_pack_kernel_float_avx512(ei_type t); /* F16, BF16: AVX-512 F/VL (32 registers) */
-ei_pack_kernel_fn ei_pack_kernel_float_avx2(ei_type t);   /* F16: AVX2, FMA, F16C */
+ei_pack_kernel_fn ei_pack_kernel_float_avx2(ei_type t);   /* F16, BF16: AVX2 + FMA + F16C, vec_dot's order */
 #endif
 
 #endif

@@ -116,6 +116,11 @@ static ei_cpu_level level(void) {
 
 #define T512 __attribute__((target("avx512f")))
 
+/* the first `left` of 16 lanes (none for left <= 0, all for left >= 16) */
+static inline __mmask16 lanes16(int64_t left) {
+    return left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+}
+
 /* 16 keys (lanes) at once, in ei_dot_f32's order over d: eight partial
  * sums (d mod 8) added in its tree, then the tail */
 T512 static __m512 scores16(const float *q, const float *kt, int64_t ld, int hd, __mmask16 m) {
@@ -136,7 +141,7 @@ T512 static __m512 scores16(const float *q, const float *kt, int64_t ld, int hd,
 T512 static void scores_avx512(const float *q, int nq, int64_t ldq, const float *kt, int64_t ld, int64_t n, int hd,
                                float *s, int64_t lds) {
     for (int64_t t = 0; t < n; t += 16) { /* a block of keys, from L1, for every query */
-        const __mmask16 m = n - t >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - t)) - 1);
+        const __mmask16 m = lanes16(n - t);
         for (int i = 0; i < nq; i++) _mm512_mask_storeu_ps(s + i * lds + t, m, scores16(q + i * ldq, kt + t, ld, hd, m));
     }
 }
@@ -147,8 +152,7 @@ T512 static void wsum_avx512(float *out, const float *w, const float *v, int64_t
         __mmask16 m[4];
         __m512 a[4];
         for (int r = 0; r < 4; r++) {
-            const int left = len - 16 * r;
-            m[r] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            m[r] = lanes16(len - 16 * r);
             a[r] = _mm512_maskz_loadu_ps(m[r], out + i + 16 * r);
         }
         for (int64_t t = 0; t < n; t++) {
@@ -172,8 +176,7 @@ T512 static void wsum2_avx512(float *oa, float *ob, const float *wa, const float
         __mmask16 m[4];
         __m512 a[4], b[4];
         for (int r = 0; r < 4; r++) {
-            const int left = len - 16 * r;
-            m[r] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            m[r] = lanes16(len - 16 * r);
             a[r] = _mm512_maskz_loadu_ps(m[r], oa + i + 16 * r);
             b[r] = _mm512_maskz_loadu_ps(m[r], ob + i + 16 * r);
         }
